@@ -1,0 +1,1 @@
+"""Adapters: translation between the core's types and each platform or network."""

@@ -1,0 +1,114 @@
+"""`chatops console`: runs a console session on stdin, with the demo feed if asked."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import AsyncIterator
+from typing import TextIO
+
+from adapters.console.chat import CHANNEL, ConsoleChat
+from adapters.console.session import ConsoleSession
+from chatops.domain.types import SYSTEM_ACTOR
+from chatops.service import DEMO_SOURCE, Service
+from chatops.storage.mentions import MentionStore
+
+DEMO_RULE = (
+    'flood, flooding, "road closure", closed, closure, outage, evacuation, evacuate, '
+    'sandbags, "boil water", "power line", trapped, "gas smell", inundación, cortes'
+)
+BEAT_SECONDS = 1.0
+
+
+async def run_console(
+    service: Service,
+    *,
+    user: str,
+    demo: bool,
+    stdin: TextIO,
+    out: TextIO,
+    demo_interval: float = 4.0,
+    demo_batch: int = 3,
+) -> None:
+    chat = ConsoleChat(out, reaction=service.settings.approval_reactions[0])
+    context = service.context(chat)
+    drain = service.drain_jobs()
+    session = ConsoleSession(
+        context=context,
+        registry=service.registry,
+        chat=chat,
+        user=user,
+        out=out,
+        drain=drain.run_all_once,
+    )
+    _banner(service, user, demo, out)
+    poller = None
+    if demo:
+        await _subscribe_console_on_first_demo(service, out)
+        poller = service.add_demo_poller(interval=demo_interval, batch_size=demo_batch)
+        await poller.poll_once()
+        await session.background()
+
+    async def beat() -> None:
+        ticks_per_poll = max(1, round(demo_interval / BEAT_SECONDS))
+        tick = 0
+        while True:
+            await asyncio.sleep(BEAT_SECONDS)
+            tick += 1
+            if poller is not None and tick % ticks_per_poll == 0:
+                await poller.poll_once()
+            await session.background()
+
+    background = asyncio.create_task(beat())
+    interactive = stdin.isatty()
+    if interactive:
+        out.write(f"{session.user}> ")
+        out.flush()
+    try:
+        async for line in _lines(stdin):
+            if not await session.handle(line):
+                break
+            if interactive:
+                out.write(f"{session.user}> ")
+                out.flush()
+    finally:
+        background.cancel()
+        await session.background()
+
+
+def _banner(service: Service, user: str, demo: bool, out: TextIO) -> None:
+    network = service.core.network_label
+    sandbox = " (SANDBOX: nothing leaves this machine)" if network.lower() == "sandbox" else ""
+    out.write(f"chatops console, network {network}{sandbox}. You are {user}.\n")
+    out.write("Type /social help for commands, /as NAME to switch user, /quit to leave.\n")
+    if demo:
+        out.write("Demo feed on: mentions of Port Alder arrive every few seconds.\n")
+    out.flush()
+
+
+async def _subscribe_console_on_first_demo(service: Service, out: TextIO) -> None:
+    """The first demo run subscribes the console channel so alerts appear at once."""
+    async with service.db.transaction() as session:
+        first_run = await MentionStore(session).cursor(DEMO_SOURCE) is None
+        has_subscription = bool(await MentionStore(session).subscriptions(CHANNEL))
+    if first_run and not has_subscription:
+        subscription = await service.core.subscriptions.subscribe(SYSTEM_ACTOR, CHANNEL, DEMO_RULE)
+        out.write(
+            f"Subscribed this console to demo keywords (subscription {subscription.id}; "
+            "see /alerts list).\n"
+        )
+
+
+async def _lines(stdin: TextIO) -> AsyncIterator[str]:
+    """Read stdin on a daemon thread so a blocked read never holds up shutdown."""
+    loop = asyncio.get_running_loop()
+    queue: asyncio.Queue[str | None] = asyncio.Queue()
+
+    def reader() -> None:
+        for line in stdin:
+            loop.call_soon_threadsafe(queue.put_nowait, line)
+        loop.call_soon_threadsafe(queue.put_nowait, None)
+
+    threading.Thread(target=reader, name="console-stdin", daemon=True).start()
+    while (line := await queue.get()) is not None:
+        yield line

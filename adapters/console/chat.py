@@ -1,0 +1,41 @@
+"""The console as a `ChatPort`: cards and messages are printed; updates are printed again."""
+
+from __future__ import annotations
+
+import itertools
+from typing import TextIO
+
+from adapters.console.render import render_card
+from chatops.cards import Card
+from chatops.domain.types import ChannelRef, MessageRef
+
+PLATFORM = "console"
+CHANNEL = ChannelRef(platform=PLATFORM, channel_id="console")
+
+
+class ConsoleChat:
+    platform = PLATFORM
+
+    def __init__(self, out: TextIO, *, reaction: str) -> None:
+        self.out = out
+        self.reaction = reaction
+        self._ids = itertools.count(1)
+
+    async def post_card(self, channel: ChannelRef, card: Card) -> MessageRef:
+        ref = MessageRef(channel, f"m{next(self._ids)}")
+        self._print(render_card(card, reaction=self.reaction))
+        return ref
+
+    async def update_card(self, ref: MessageRef, card: Card) -> None:
+        self._print(render_card(card, reaction=self.reaction, note="(updated)"))
+
+    async def post_message(
+        self, channel: ChannelRef, text: str, *, thread: MessageRef | None = None
+    ) -> MessageRef:
+        ref = MessageRef(channel, f"m{next(self._ids)}")
+        self._print(f"  ↳ {text}" if thread else text)
+        return ref
+
+    def _print(self, text: str) -> None:
+        self.out.write(text + "\n")
+        self.out.flush()

@@ -1,0 +1,70 @@
+"""The demo feed: mentions of the fictional city of Port Alder, shipped with the project."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator
+from datetime import datetime
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from chatops.domain.types import Mention, MentionAuthor
+
+NETWORK = "sandbox"
+LINK_ROOT = "https://sandbox.invalid"
+CITY_ACCOUNTS = (
+    "PortAlderCity",
+    "PortAlderWater",
+    "PortAlderOEM",
+    "PortAlderTransit",
+    "PortAlderLibrary",
+)
+
+
+def post_url(handle: str, post_id: str) -> str:
+    """A stable local link; the `.invalid` domain can never be mistaken for a live post."""
+    return f"{LINK_ROOT}/{handle}/status/{post_id}"
+
+
+def mention_from_json(data: dict[str, Any], *, network: str = NETWORK) -> Mention:
+    """One feed line (the same shape `chatops backtest` files use) as a `Mention`."""
+    author = data["author"]
+    return Mention(
+        network=network,
+        external_id=str(data["id"]),
+        url=str(data.get("url") or post_url(author["handle"], str(data["id"]))),
+        author=MentionAuthor(
+            handle=str(author["handle"]),
+            name=str(author.get("name", "")),
+            followers=int(author.get("followers", 0)),
+            verified=bool(author.get("verified", False)),
+        ),
+        text=str(data["text"]),
+        created_at=datetime.fromisoformat(str(data["created_at"]).replace("Z", "+00:00")),
+        language=str(data.get("lang", "")),
+        kind=str(data.get("kind", "post")),
+        refers_to=data.get("refers_to"),
+        in_reply_to=data.get("refers_to") if data.get("kind") == "reply" else None,
+        metrics={k: int(v) for k, v in dict(data.get("metrics") or {}).items()},
+    )
+
+
+def read_feed(lines: Iterable[str]) -> Iterator[Mention]:
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            yield mention_from_json(json.loads(line))
+        except (KeyError, ValueError, TypeError) as error:
+            raise ValueError(f"line {number}: not a mention ({error})") from error
+
+
+def demo_feed() -> list[Mention]:
+    text = resources.files(__package__).joinpath("demo_feed.jsonl").read_text("utf-8")
+    return list(read_feed(text.splitlines()))
+
+
+def load_feed(path: Path) -> list[Mention]:
+    with path.open(encoding="utf-8") as handle:
+        return list(read_feed(handle))

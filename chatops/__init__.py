@@ -1,0 +1,1 @@
+"""chatops: a chat-ops bot for public-sector communications teams."""

@@ -1,0 +1,85 @@
+"""Who may do what: one check that every path changing a draft or a role goes through."""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from chatops.domain.errors import NotAllowed
+from chatops.domain.types import Actor, Draft, Role
+from chatops.storage.roles import RoleStore
+
+
+@dataclass(frozen=True)
+class RolePolicy:
+    """Roles from settings, from grants in the database, and for open platforms.
+
+    An *open* platform (the console on a machine with no approvers configured) treats
+    every user as approver, and as admin when no admin is configured: it is one person's
+    own terminal. The author still never approves their own draft there.
+    """
+
+    admins: frozenset[str] = frozenset()
+    approvers: frozenset[str] = frozenset()
+    open_platforms: frozenset[str] = frozenset()
+
+    @classmethod
+    def from_settings(
+        cls, admins: Collection[str], approvers: Collection[str], open_platforms: Collection[str]
+    ) -> RolePolicy:
+        return cls(frozenset(admins), frozenset(approvers), frozenset(open_platforms))
+
+    def configured_roles(self, actor: Actor) -> set[Role]:
+        roles: set[Role] = set()
+        if actor.user_id in self.admins:
+            roles.add(Role.ADMIN)
+        if actor.user_id in self.approvers:
+            roles.add(Role.APPROVER)
+        if actor.platform in self.open_platforms:
+            if not self.approvers:
+                roles.add(Role.APPROVER)
+            if not self.admins:
+                roles.add(Role.ADMIN)
+        return roles
+
+    async def roles(self, session: AsyncSession, actor: Actor) -> set[Role]:
+        granted = await RoleStore(session).roles_of(actor.platform, actor.user_id)
+        roles = self.configured_roles(actor) | granted
+        if Role.ADMIN in roles:
+            roles.add(Role.APPROVER)
+        return roles
+
+    async def require_approver(self, session: AsyncSession, actor: Actor, draft: Draft) -> None:
+        """Approving needs the approver role and someone other than the author."""
+        if draft.author == actor.user_id and draft.author_platform == actor.platform:
+            raise NotAllowed(
+                f"You wrote draft {draft.id}, so you cannot approve it yourself.",
+                hint="Ask an approver to review it.",
+            )
+        if Role.APPROVER not in await self.roles(session, actor):
+            raise NotAllowed(
+                f"Approving draft {draft.id} needs the approver role, which you do not have.",
+                hint="An admin can grant it with `/social roles grant USER approver`.",
+            )
+
+    async def require_role(
+        self, session: AsyncSession, actor: Actor, role: Role, doing: str
+    ) -> None:
+        if role not in await self.roles(session, actor):
+            raise NotAllowed(
+                f"{doing} needs the {role.value} role, which you do not have.",
+                hint="Ask an admin (`/social roles` lists them).",
+            )
+
+    async def require_author_or_approver(
+        self, session: AsyncSession, actor: Actor, draft: Draft, doing: str
+    ) -> None:
+        if draft.author == actor.user_id and draft.author_platform == actor.platform:
+            return
+        if Role.APPROVER not in await self.roles(session, actor):
+            raise NotAllowed(
+                f"Only the author of draft {draft.id} or an approver can {doing} it.",
+                hint="Ask the author or an approver.",
+            )

@@ -1,0 +1,151 @@
+"""Platform-neutral cards: what a draft or an alert shows, whatever renders it.
+
+Adapters turn a `Card` into Block Kit, an Adaptive Card or console text; the decisions
+about what a person needs to see live here, once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo
+
+from chatops.domain.drafts import DraftEvent, allowed_events
+from chatops.domain.types import Alert, Draft, DraftKind, DraftState, Finding
+from chatops.scheduling import format_local
+
+STATE_LABELS = {
+    DraftState.PENDING: "Waiting for approval",
+    DraftState.APPROVED: "Approved",
+    DraftState.PUBLISHING: "Publishing",
+    DraftState.PUBLISHED: "Published",
+    DraftState.REJECTED: "Rejected",
+    DraftState.CANCELLED: "Cancelled",
+    DraftState.FAILED: "Publication failed",
+}
+
+
+@dataclass(frozen=True)
+class CardField:
+    label: str
+    value: str
+
+
+@dataclass(frozen=True)
+class CardAction:
+    """A button; `action_id` names the verb, `value` the subject it acts on."""
+
+    action_id: str
+    label: str
+    value: str
+    style: str = "default"
+
+
+@dataclass(frozen=True)
+class Card:
+    kind: str
+    subject_id: int
+    title: str
+    body: str
+    fields: tuple[CardField, ...] = ()
+    findings: tuple[Finding, ...] = ()
+    actions: tuple[CardAction, ...] = ()
+    link: str | None = None
+    badge: str = ""
+    footer: str = ""
+
+
+def draft_card(draft: Draft, *, zone: ZoneInfo, network_label: str) -> Card:
+    """The approval card: everything an approver needs to decide, and the buttons to do it."""
+    kind = "Reply" if draft.kind is DraftKind.REPLY else "Post"
+    fields = [
+        CardField("State", STATE_LABELS[draft.state]),
+        CardField("Account", f"@{draft.account} on {network_label}"),
+        CardField("Author", draft.author),
+        CardField("Approvals", _approvals(draft)),
+    ]
+    if draft.reply_to_url or draft.reply_to_id:
+        fields.insert(2, CardField("In reply to", draft.reply_to_url or str(draft.reply_to_id)))
+    if draft.scheduled_at is not None:
+        fields.append(CardField("Scheduled", format_local(draft.scheduled_at, zone)))
+    if draft.published_url:
+        fields.append(CardField("Live post", draft.published_url))
+    if draft.state is DraftState.FAILED and draft.error:
+        fields.append(CardField("Error", draft.error))
+    footer = ""
+    if draft.state is DraftState.PENDING and draft.blocking_findings:
+        footer = "Cannot be approved until the blocking findings are fixed (use Edit)."
+    return Card(
+        kind="draft",
+        subject_id=draft.id,
+        title=f"{kind} draft {draft.id}",
+        body=draft.text,
+        fields=tuple(fields),
+        findings=draft.findings,
+        actions=_draft_actions(draft),
+        link=draft.published_url,
+        badge="SANDBOX" if network_label.lower() == "sandbox" else "",
+        footer=footer,
+    )
+
+
+def alert_card(alert: Alert, *, zone: ZoneInfo, network_label: str) -> Card:
+    """A relayed mention: who said what, where, when, and why this channel sees it."""
+    mention = alert.mention.mention
+    author = mention.author
+    who = f"@{author.handle}"
+    if author.name:
+        who = f"{author.name} ({who})"
+    reach = f"{author.followers:,} followers" + (", verified" if author.verified else "")
+    fields = [
+        CardField("From", f"{who}, {reach}"),
+        CardField("When", format_local(mention.created_at, zone)),
+        CardField("Why", "matched " + ", ".join(alert.matched) if alert.matched else "subscribed"),
+        CardField("Status", _alert_status(alert)),
+    ]
+    if mention.language and mention.language != "en":
+        fields.insert(2, CardField("Language", mention.language))
+    return Card(
+        kind="alert",
+        subject_id=alert.id,
+        title=f"Mention on {network_label}",
+        body=mention.text,
+        fields=tuple(fields),
+        actions=(
+            CardAction("alert_reply", "Reply", str(alert.id), "primary"),
+            CardAction("alert_assign", "Assign to me", str(alert.id)),
+            CardAction("alert_handled", "Mark handled", str(alert.id)),
+        ),
+        link=mention.url,
+        badge="SANDBOX" if network_label.lower() == "sandbox" else "",
+        footer=f"Reply with `/reply {mention.external_id} TEXT`",
+    )
+
+
+def _approvals(draft: Draft) -> str:
+    names = ", ".join(draft.approvers) or "none yet"
+    return f"{len(draft.approvals)}/{draft.required_approvals} ({names})"
+
+
+def _alert_status(alert: Alert) -> str:
+    if alert.state == "handled":
+        return "Handled" + (f" by {alert.assignee}" if alert.assignee else "")
+    if alert.assignee:
+        return f"Assigned to {alert.assignee}"
+    return "Open"
+
+
+def _draft_actions(draft: Draft) -> tuple[CardAction, ...]:
+    events = allowed_events(draft.state)
+    value = str(draft.id)
+    actions = []
+    if DraftEvent.APPROVE in events:
+        actions.append(CardAction("draft_approve", "Approve", value, "primary"))
+    if DraftEvent.REJECT in events:
+        actions.append(CardAction("draft_reject", "Reject", value, "danger"))
+    if DraftEvent.EDIT in events:
+        actions.append(CardAction("draft_edit", "Edit", value))
+    if DraftEvent.RETRY in events:
+        actions.append(CardAction("draft_retry", "Retry", value, "primary"))
+    if DraftEvent.CANCEL in events:
+        actions.append(CardAction("draft_cancel", "Cancel", value))
+    return tuple(actions)

@@ -1,0 +1,238 @@
+"""`chatops`: the one entry point for people and for the Procfile."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import signal
+import sys
+from collections.abc import Sequence
+
+from pydantic import ValidationError
+
+from chatops.domain.errors import InvalidInput
+from chatops.logs import configure_logging
+from chatops.policy import NETWORK_LIMITS, check
+from chatops.settings import Settings
+from chatops.storage.database import Database, SchemaOutOfDate
+
+EXIT_USAGE = 2
+EXIT_FAILED = 1
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    try:
+        settings = Settings()
+    except ValidationError as error:
+        print(f"chatops: the settings are not valid:\n{_settings_errors(error)}", file=sys.stderr)
+        return EXIT_USAGE
+    quiet = args.command in ("console", "check", "audit")
+    configure_logging(
+        level="WARNING" if quiet and not args.verbose else settings.log_level,
+        secrets=settings.secret_values(),
+    )
+    try:
+        result: int = asyncio.run(args.run(settings, args))
+    except SchemaOutOfDate as error:
+        print(f"chatops: {error}", file=sys.stderr)
+        return EXIT_FAILED
+    except InvalidInput as error:
+        print(f"chatops: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        return 130
+    return result
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="chatops", description=__doc__)
+    parser.add_argument("-v", "--verbose", action="store_true", help="log at the configured level")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    serve = sub.add_parser("serve", help="the web service, plus background workers")
+    serve.add_argument("--port", type=int, default=None, help="default: PORT or 8080")
+    serve.add_argument("--no-workers", action="store_true", help="serve HTTP only")
+    serve.set_defaults(run=_serve)
+
+    worker = sub.add_parser("worker", help="background workers only (safe to run several)")
+    worker.set_defaults(run=_worker)
+
+    console = sub.add_parser("console", help="the chat adapter in a terminal")
+    console.add_argument("--user", default="you", help="who you are at the start (default: you)")
+    console.add_argument("--no-demo", action="store_true", help="do not replay the demo feed")
+    console.add_argument("--demo-interval", type=float, default=4.0, help=argparse.SUPPRESS)
+    console.set_defaults(run=_console)
+
+    db = sub.add_parser("db", help="database schema")
+    db_sub = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")
+    upgrade = db_sub.add_parser("upgrade", help="apply migrations")
+    upgrade.set_defaults(run=_db_upgrade)
+
+    check_cmd = sub.add_parser("check", help="policy findings for a text, as a card shows them")
+    check_cmd.add_argument("--network", default="x", choices=sorted(NETWORK_LIMITS))
+    check_cmd.add_argument("text", nargs="+")
+    check_cmd.set_defaults(run=_check)
+
+    audit = sub.add_parser("audit", help="the record of decisions")
+    audit_sub = audit.add_subparsers(dest="audit_command", required=True, metavar="ACTION")
+    export = audit_sub.add_parser("export", help="every recorded decision, to stdout")
+    export.add_argument("--format", choices=("csv", "jsonl"), default="csv")
+    export.add_argument("--since", help='e.g. "2026-01-01" or "7 days ago"')
+    export.add_argument("--until", help='e.g. "2026-02-01" or "yesterday"')
+    export.set_defaults(run=_audit_export)
+
+    doctor = sub.add_parser("doctor", help="check settings and services, say what is wrong")
+    doctor.set_defaults(run=_doctor)
+    return parser
+
+
+async def _serve(settings: Settings, args: argparse.Namespace) -> int:
+    from aiohttp import web
+
+    from adapters.web.app import build_web_app
+    from chatops.service import build_service
+
+    service = build_service(settings)
+    try:
+        await service.db.ensure_schema(allow_fresh_sqlite_upgrade=True)
+        runner = web.AppRunner(build_web_app(service))
+        await runner.setup()
+        port = args.port or settings.port
+        await web.TCPSite(runner, "0.0.0.0", port).start()
+        print(f"chatops serving on http://0.0.0.0:{port} (health: /healthz)", file=sys.stderr)
+        workers = None if args.no_workers else service.workers()
+        await _until_signalled(workers)
+        await runner.cleanup()
+    finally:
+        await service.close()
+    return 0
+
+
+async def _worker(settings: Settings, args: argparse.Namespace) -> int:
+    from chatops.service import build_service
+
+    service = build_service(settings)
+    try:
+        await service.db.ensure_schema(allow_fresh_sqlite_upgrade=False)
+        await _until_signalled(service.workers())
+    finally:
+        await service.close()
+    return 0
+
+
+async def _until_signalled(workers: object) -> None:
+    """Run workers (if any) until SIGINT or SIGTERM, then stop them cleanly."""
+    from chatops.runtime import Workers
+
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    task = asyncio.create_task(workers.run_forever()) if isinstance(workers, Workers) else None
+    await stop.wait()
+    if isinstance(workers, Workers) and task is not None:
+        workers.stop()
+        await task
+
+
+async def _console(settings: Settings, args: argparse.Namespace) -> int:
+    from adapters.console.app import run_console
+    from adapters.console.chat import PLATFORM
+    from chatops.service import build_service
+
+    service = build_service(settings, open_platforms={PLATFORM})
+    try:
+        await service.db.ensure_schema(allow_fresh_sqlite_upgrade=True)
+        _utf8(sys.stdout)
+        await run_console(
+            service,
+            user=args.user,
+            demo=not args.no_demo and settings.uses_sandbox,
+            stdin=sys.stdin,
+            out=sys.stdout,
+            demo_interval=args.demo_interval,
+        )
+    finally:
+        await service.close()
+    return 0
+
+
+async def _db_upgrade(settings: Settings, args: argparse.Namespace) -> int:
+    db = Database(settings.database_url)
+    try:
+        before = await db.current_revision()
+        await db.upgrade()
+        after = await db.current_revision()
+    finally:
+        await db.dispose()
+    where = settings.database_url_for_display()
+    if before == after:
+        print(f"{where} is up to date (revision {after}).")
+    else:
+        print(f"{where} upgraded from {before or 'empty'} to {after}.")
+    return 0
+
+
+async def _check(settings: Settings, args: argparse.Namespace) -> int:
+    text = " ".join(args.text)
+    result = check(text, args.network)
+    print(f"{result.weighted_length}/{result.limit} characters on {args.network}.")
+    if not result.findings:
+        print("No findings: this text can be approved.")
+    for finding in result.findings:
+        print(f"- {finding.severity.value}: {finding.message}")
+        if finding.suggestion:
+            print(f"  {finding.suggestion}")
+    print("Valid." if result.valid else "Not valid: blocking findings must be fixed first.")
+    return 0 if result.valid else EXIT_FAILED
+
+
+async def _audit_export(settings: Settings, args: argparse.Namespace) -> int:
+    from chatops.clock import SystemClock
+    from chatops.records import export
+    from chatops.scheduling import parse_since
+    from chatops.storage.audit import AuditLog
+
+    now = SystemClock().now()
+    since = parse_since(args.since, now=now, zone=settings.zone) if args.since else None
+    until = parse_since(args.until, now=now, zone=settings.zone) if args.until else None
+    db = Database(settings.database_url)
+    try:
+        await db.ensure_schema(allow_fresh_sqlite_upgrade=False)
+        async with db.transaction() as session:
+            events = AuditLog(session).stream(since=since, until=until)
+            await export(events, sys.stdout, fmt=args.format)
+    finally:
+        await db.dispose()
+    return 0
+
+
+async def _doctor(settings: Settings, args: argparse.Namespace) -> int:
+    from chatops.doctor import diagnose
+
+    problems = 0
+    for ok, line in await diagnose(settings):
+        print(("ok    " if ok else "FAIL  ") + line)
+        problems += 0 if ok else 1
+    print("All checks passed." if not problems else f"{problems} problem(s) found.")
+    return 0 if not problems else EXIT_FAILED
+
+
+def _settings_errors(error: ValidationError) -> str:
+    lines = []
+    for item in error.errors():
+        name = ".".join(str(part) for part in item["loc"]) or "settings"
+        lines.append(f"  {name}: {item['msg']}")
+    return "\n".join(lines)
+
+
+def _utf8(stream: object) -> None:
+    reconfigure = getattr(stream, "reconfigure", None)
+    if reconfigure is not None:
+        reconfigure(encoding="utf-8", errors="replace")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Domain types, errors and the draft state machine."""

@@ -1,0 +1,44 @@
+"""Errors a person can do something about; chat adapters show their message as it is."""
+
+from __future__ import annotations
+
+
+class ChatOpsError(Exception):
+    """Base for errors whose message is written for the person in chat."""
+
+    def __init__(self, message: str, *, hint: str = "") -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+    def __str__(self) -> str:
+        return f"{self.message} {self.hint}".strip()
+
+
+class IllegalTransition(ChatOpsError):
+    """A draft was asked to move in a way the state machine does not allow."""
+
+
+class NotAllowed(ChatOpsError):
+    """The actor lacks the role or the relation to the draft that the action needs."""
+
+
+class NotFound(ChatOpsError):
+    """A draft, mention or subscription id that does not exist."""
+
+
+class InvalidInput(ChatOpsError):
+    """Arguments that do not parse; the hint shows a correct example."""
+
+
+class PublishError(Exception):
+    """A network refused or failed a publication.
+
+    `ambiguous` means the request may have reached the network (a timeout after sending),
+    so the post must be looked for before any retry.
+    """
+
+    def __init__(self, message: str, *, retryable: bool, ambiguous: bool = False) -> None:
+        super().__init__(message)
+        self.retryable = retryable
+        self.ambiguous = ambiguous

@@ -1,0 +1,187 @@
+"""The domain's value types, free of storage and platform concerns."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+
+
+class DraftState(StrEnum):
+    PENDING = "pending"
+    APPROVED = "approved"
+    PUBLISHING = "publishing"
+    PUBLISHED = "published"
+    REJECTED = "rejected"
+    CANCELLED = "cancelled"
+    FAILED = "failed"
+
+
+class DraftKind(StrEnum):
+    POST = "post"
+    REPLY = "reply"
+
+
+class Role(StrEnum):
+    APPROVER = "approver"
+    ADMIN = "admin"
+
+
+class Via(StrEnum):
+    """How a person expressed a decision; every way counts the same."""
+
+    COMMAND = "command"
+    BUTTON = "button"
+    REACTION = "reaction"
+    MODAL = "modal"
+    SYSTEM = "system"
+
+
+class Severity(StrEnum):
+    BLOCKING = "blocking"
+    WARNING = "warning"
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Someone acting in chat, or the bot itself (platform `system`)."""
+
+    platform: str
+    user_id: str
+    display_name: str = ""
+
+    @property
+    def name(self) -> str:
+        return self.display_name or self.user_id
+
+
+SYSTEM_ACTOR = Actor(platform="system", user_id="chatops", display_name="chatops")
+
+
+@dataclass(frozen=True)
+class ChannelRef:
+    platform: str
+    channel_id: str
+    workspace_id: str = ""
+
+
+@dataclass(frozen=True)
+class MessageRef:
+    """Where a card or message lives on a chat platform, so it can be updated in place."""
+
+    channel: ChannelRef
+    message_id: str
+
+
+@dataclass(frozen=True)
+class Finding:
+    code: str
+    severity: Severity
+    message: str
+    suggestion: str = ""
+    span: tuple[int, int] | None = None
+
+
+@dataclass(frozen=True)
+class Approval:
+    approver: str
+    platform: str
+    via: Via
+    at: datetime
+
+
+@dataclass(frozen=True)
+class Draft:
+    id: int
+    kind: DraftKind
+    state: DraftState
+    network: str
+    account: str
+    text: str
+    author: str
+    author_platform: str
+    created_at: datetime
+    revision: int
+    required_approvals: int
+    scheduled_at: datetime | None = None
+    reply_to_id: str | None = None
+    reply_to_url: str | None = None
+    published_id: str | None = None
+    published_url: str | None = None
+    published_at: datetime | None = None
+    error: str | None = None
+    findings: tuple[Finding, ...] = ()
+    approvals: tuple[Approval, ...] = ()
+
+    @property
+    def approvers(self) -> tuple[str, ...]:
+        return tuple(approval.approver for approval in self.approvals)
+
+    @property
+    def blocking_findings(self) -> tuple[Finding, ...]:
+        return tuple(f for f in self.findings if f.severity is Severity.BLOCKING)
+
+
+@dataclass(frozen=True)
+class MentionAuthor:
+    handle: str
+    name: str = ""
+    followers: int = 0
+    verified: bool = False
+
+
+@dataclass(frozen=True)
+class Mention:
+    """A public post that mentions the agency, as a social network reported it."""
+
+    network: str
+    external_id: str
+    url: str
+    author: MentionAuthor
+    text: str
+    created_at: datetime
+    language: str = ""
+    in_reply_to: str | None = None
+    kind: str = "post"
+    refers_to: str | None = None
+    metrics: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class StoredMention:
+    id: int
+    mention: Mention
+
+
+@dataclass(frozen=True)
+class Subscription:
+    id: int
+    channel: ChannelRef
+    rule: str
+    keywords: tuple[str, ...]
+    created_by: str
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class Alert:
+    id: int
+    subscription_id: int
+    mention: StoredMention
+    channel: ChannelRef
+    state: str
+    matched: tuple[str, ...]
+    message: MessageRef | None = None
+    assignee: str | None = None
+
+
+@dataclass(frozen=True)
+class AuditEvent:
+    id: int
+    at: datetime
+    actor: str
+    platform: str
+    channel: str
+    action: str
+    draft_id: int | None
+    details: dict[str, object]

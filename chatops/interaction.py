@@ -1,0 +1,33 @@
+"""What a chat adapter hands the commands, and what it gets back."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from chatops.domain.types import Actor, ChannelRef, Via
+
+
+@dataclass(frozen=True)
+class Invocation:
+    """A command as typed on any platform.
+
+    `/social approve 3` is command `social` with text `approve 3`.
+    """
+
+    actor: Actor
+    channel: ChannelRef
+    command: str
+    text: str
+    via: Via = Via.COMMAND
+
+
+@dataclass(frozen=True)
+class Reply:
+    """A message for the person who acted; `ephemeral` where the platform allows it."""
+
+    text: str
+    ephemeral: bool = True
+    lines: tuple[str, ...] = field(default=())
+
+    def render(self) -> str:
+        return "\n".join([self.text, *self.lines]) if self.lines else self.text

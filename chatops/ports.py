@@ -1,0 +1,73 @@
+"""The two ports the core talks through: chat platforms and social networks.
+
+Adapters implement these; the core never learns which SDK is behind them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+from chatops.cards import Card
+from chatops.domain.types import ChannelRef, Mention, MessageRef
+
+
+class ChatPort(Protocol):
+    """A chat platform the bot can post into and update cards on."""
+
+    platform: str
+
+    async def post_card(self, channel: ChannelRef, card: Card) -> MessageRef: ...
+
+    async def update_card(self, ref: MessageRef, card: Card) -> None: ...
+
+    async def post_message(
+        self, channel: ChannelRef, text: str, *, thread: MessageRef | None = None
+    ) -> MessageRef: ...
+
+
+@dataclass(frozen=True)
+class PublishRequest:
+    """One publication, with a key that stays the same across retries of it."""
+
+    idempotency_key: str
+    account: str
+    text: str
+    reply_to_id: str | None = None
+
+
+@dataclass(frozen=True)
+class PublishedPost:
+    external_id: str
+    url: str
+
+
+@dataclass(frozen=True)
+class MentionBatch:
+    mentions: Sequence[Mention]
+    cursor: str | None
+
+
+class SocialPort(Protocol):
+    """A social network the agency listens on and publishes to."""
+
+    network: str
+    label: str
+
+    @property
+    def accounts(self) -> Sequence[str]:
+        """Handles the agency may post from; the first is the default."""
+        ...
+
+    async def publish(self, request: PublishRequest) -> PublishedPost: ...
+
+    async def find_published(self, request: PublishRequest) -> PublishedPost | None:
+        """The post an earlier, possibly interrupted, attempt made, if it exists."""
+        ...
+
+    async def fetch_mentions(self, cursor: str | None, *, limit: int) -> MentionBatch: ...
+
+    async def lookup_mention(self, reference: str) -> Mention | None:
+        """A mention by the network's id or its URL, for `/reply`."""
+        ...

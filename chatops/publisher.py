@@ -1,0 +1,189 @@
+"""The publisher worker: claims due outbox rows and publishes each draft exactly once.
+
+Three short transactions per publication: claim (approved -> publishing), the network
+call outside any transaction, then record (publishing -> published) only if this
+worker's claim is still current. A retry after any doubt first asks the network for the
+post made under the same idempotency key, so an interrupted attempt is never doubled.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import structlog
+
+from chatops.clock import Clock
+from chatops.domain.drafts import DraftEvent, next_state
+from chatops.domain.errors import PublishError
+from chatops.domain.types import SYSTEM_ACTOR, DraftState
+from chatops.notify import Notifier
+from chatops.ports import PublishedPost, PublishRequest, SocialPort
+from chatops.storage.audit import AuditLog
+from chatops.storage.database import Database
+from chatops.storage.drafts import DraftStore
+from chatops.storage.outbox import CANCELLED, DONE, FAILED, Claim, OutboxStore
+
+log = structlog.get_logger(__name__)
+
+BACKOFF_CAP = timedelta(minutes=10)
+
+
+class Publisher:
+    def __init__(
+        self,
+        *,
+        db: Database,
+        clock: Clock,
+        social: SocialPort,
+        notifier: Notifier,
+        worker_id: str,
+        lease: timedelta,
+        max_attempts: int,
+    ) -> None:
+        self.db = db
+        self.clock = clock
+        self.social = social
+        self.notifier = notifier
+        self.worker_id = worker_id
+        self.lease = lease
+        self.max_attempts = max_attempts
+
+    async def run_once(self, *, limit: int = 20) -> int:
+        """Publish every draft that is due now; return how many were attempted."""
+        async with self.db.transaction() as session:
+            due = await OutboxStore(session).due_ids(now=self.clock.now(), limit=limit)
+        attempted = 0
+        for outbox_id in due:
+            claim = await self._claim(outbox_id)
+            if claim is not None:
+                attempted += 1
+                await self._publish(claim)
+        return attempted
+
+    async def _claim(self, outbox_id: int) -> Claim | None:
+        now = self.clock.now()
+        async with self.db.transaction() as session:
+            outbox = OutboxStore(session)
+            claim = await outbox.claim(outbox_id, worker=self.worker_id, now=now, lease=self.lease)
+            if claim is None:
+                return None
+            drafts = DraftStore(session)
+            row = await drafts.row(claim.draft_id, for_update=True)
+            if row is None or row.revision != claim.revision:
+                held = await outbox.holds(claim)
+                if held is not None:
+                    await outbox.finish(held, status=CANCELLED, now=now)
+                return None
+            state = DraftState(row.state)
+            if state is DraftState.APPROVED:
+                row.state = next_state(row.id, state, DraftEvent.DUE).value
+                row.updated_at = now
+            elif state is not DraftState.PUBLISHING:
+                held = await outbox.holds(claim)
+                if held is not None:
+                    await outbox.finish(held, status=CANCELLED, now=now)
+                return None
+        return claim
+
+    async def _publish(self, claim: Claim) -> None:
+        async with self.db.transaction() as session:
+            draft = await DraftStore(session).get(claim.draft_id)
+        request = PublishRequest(
+            idempotency_key=claim.idempotency_key,
+            account=draft.account,
+            text=draft.text,
+            reply_to_id=draft.reply_to_id,
+        )
+        bound = log.bind(draft_id=claim.draft_id, attempt=claim.attempt, worker=self.worker_id)
+        try:
+            post = await self._send(request, claim)
+        except PublishError as error:
+            bound.warning("publish_failed", error=str(error), retryable=error.retryable)
+            await self._failed(claim, str(error), retryable=error.retryable)
+            return
+        except Exception as error:
+            # An unknown failure may have reached the network: the retry reconciles first.
+            bound.exception("publish_crashed")
+            await self._failed(claim, f"unexpected error: {type(error).__name__}", retryable=True)
+            return
+        await self._record(claim, post)
+        bound.info("published", url=post.url)
+
+    async def _send(self, request: PublishRequest, claim: Claim) -> PublishedPost:
+        if claim.resumed:
+            existing = await self.social.find_published(request)
+            if existing is not None:
+                return existing
+        return await self.social.publish(request)
+
+    async def _record(self, claim: Claim, post: PublishedPost) -> None:
+        now = self.clock.now()
+        async with self.db.transaction() as session:
+            outbox = OutboxStore(session)
+            row = await outbox.holds(claim)
+            if row is None:
+                # Our lease ran out and another worker took over; it will find this post.
+                log.warning("claim_lost_after_publish", draft_id=claim.draft_id)
+                return
+            drafts = DraftStore(session)
+            draft_row = await drafts.row(claim.draft_id, for_update=True)
+            if draft_row is None:
+                return
+            next_state(claim.draft_id, DraftState(draft_row.state), DraftEvent.PUBLISHED)
+            await drafts.set_published(
+                claim.draft_id, external_id=post.external_id, url=post.url, now=now
+            )
+            await outbox.finish(row, status=DONE, now=now)
+            await AuditLog(session).record(
+                at=now,
+                actor=SYSTEM_ACTOR.user_id,
+                platform=SYSTEM_ACTOR.platform,
+                action="published",
+                draft_id=claim.draft_id,
+                external_id=post.external_id,
+                url=post.url,
+                text=draft_row.text,
+                attempt=claim.attempt,
+            )
+            draft = await drafts.get(claim.draft_id)
+            cards = await drafts.cards(claim.draft_id)
+        await self.notifier.draft_changed(draft, cards, f"Published: {post.url}")
+
+    async def _failed(self, claim: Claim, error: str, *, retryable: bool) -> None:
+        now = self.clock.now()
+        async with self.db.transaction() as session:
+            outbox = OutboxStore(session)
+            row = await outbox.holds(claim)
+            if row is None:
+                return
+            if retryable and claim.attempt < self.max_attempts:
+                delay = min(timedelta(seconds=2**claim.attempt), BACKOFF_CAP)
+                await outbox.retry_later(row, due_at=now + delay, error=error, now=now)
+                return
+            drafts = DraftStore(session)
+            draft_row = await drafts.row(claim.draft_id, for_update=True)
+            if draft_row is None:
+                return
+            draft_row.state = next_state(
+                claim.draft_id, DraftState(draft_row.state), DraftEvent.ERROR
+            ).value
+            draft_row.error = error
+            draft_row.updated_at = now
+            await outbox.finish(row, status=FAILED, now=now, error=error)
+            await AuditLog(session).record(
+                at=now,
+                actor=SYSTEM_ACTOR.user_id,
+                platform=SYSTEM_ACTOR.platform,
+                action="publish_failed",
+                draft_id=claim.draft_id,
+                error=error,
+                attempts=claim.attempt,
+            )
+            draft = await drafts.get(claim.draft_id)
+            cards = await drafts.cards(claim.draft_id)
+        await self.notifier.draft_changed(
+            draft,
+            cards,
+            f"Publication of draft {claim.draft_id} failed: {error}. "
+            f"An approver can retry it with `/social retry {claim.draft_id}`.",
+        )

@@ -1,0 +1,52 @@
+"""Background work: the publisher, alert delivery and pollers, each on its own beat."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+import structlog
+
+log = structlog.get_logger(__name__)
+
+
+@dataclass(frozen=True)
+class Job:
+    name: str
+    run: Callable[[], Awaitable[object]]
+    interval: float
+
+
+class Workers:
+    """Runs jobs repeatedly until stopped; `run_all_once` is the console's and tests' drain."""
+
+    def __init__(self, jobs: list[Job]) -> None:
+        self.jobs = jobs
+        self._stop = asyncio.Event()
+
+    async def run_all_once(self) -> None:
+        for job in self.jobs:
+            await self._run(job)
+
+    async def run_forever(self) -> None:
+        async with asyncio.TaskGroup() as group:
+            for job in self.jobs:
+                group.create_task(self._loop(job), name=job.name)
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    async def _loop(self, job: Job) -> None:
+        while not self._stop.is_set():
+            await self._run(job)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stop.wait(), timeout=job.interval)
+
+    async def _run(self, job: Job) -> None:
+        try:
+            await job.run()
+        except Exception:
+            # A failing job must not stop the others; it is retried on its next beat.
+            log.exception("job_failed", job=job.name)

@@ -1,0 +1,147 @@
+"""The composition root: the one place that builds settings' objects and wires them.
+
+Everything else receives what it needs as arguments; there are no module-level
+singletons to reach for.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import uuid
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from adapters.sandbox.feed import NETWORK as SANDBOX
+from adapters.sandbox.feed import demo_feed
+from adapters.sandbox.network import SandboxNetwork
+from chatops.alerts import AlertDelivery
+from chatops.authz import RolePolicy
+from chatops.clock import Clock, SystemClock
+from chatops.core import Core
+from chatops.domain.types import Mention
+from chatops.listening import MentionPoller
+from chatops.monitoring import MentionPipeline
+from chatops.notify import Notifier
+from chatops.ports import ChatPort
+from chatops.publisher import Publisher
+from chatops.roles import RoleAdmin
+from chatops.runtime import Job, Workers
+from chatops.settings import Settings
+from chatops.storage.database import Database
+from chatops.subscriptions import Subscriptions
+from chatops.workflow import DraftWorkflow
+from commands import CommandContext, CommandRegistry, build_registry
+
+DEMO_SOURCE = "sandbox:demo"
+
+
+@dataclass
+class Service:
+    settings: Settings
+    db: Database
+    clock: Clock
+    social: SandboxNetwork
+    notifier: Notifier
+    core: Core
+    registry: CommandRegistry
+    publisher: Publisher
+    pipeline: MentionPipeline
+    delivery: AlertDelivery
+    pollers: list[tuple[MentionPoller, float]] = field(default_factory=list)
+
+    def context(self, chat: ChatPort) -> CommandContext:
+        self.notifier.register(chat)
+        return CommandContext(core=self.core, chat=chat)
+
+    def add_demo_poller(self, *, interval: float, batch_size: int) -> MentionPoller:
+        poller = MentionPoller(
+            db=self.db,
+            social=self.social,
+            pipeline=self.pipeline,
+            source=DEMO_SOURCE,
+            batch_size=batch_size,
+        )
+        self.pollers.append((poller, interval))
+        return poller
+
+    def workers(self) -> Workers:
+        beat = self.settings.worker_interval_seconds
+        jobs = [
+            Job("publisher", self.publisher.run_once, beat),
+            Job("alert-delivery", self.delivery.deliver_pending, beat),
+        ]
+        jobs += [Job(f"poller:{p.source}", p.poll_once, interval) for p, interval in self.pollers]
+        return Workers(jobs)
+
+    def drain_jobs(self) -> Workers:
+        """The work to run between console lines: publication and alert delivery."""
+        return Workers(
+            [
+                Job("publisher", self.publisher.run_once, 0),
+                Job("alert-delivery", self.delivery.deliver_pending, 0),
+            ]
+        )
+
+    async def close(self) -> None:
+        await self.db.dispose()
+
+
+def build_service(
+    settings: Settings,
+    *,
+    clock: Clock | None = None,
+    open_platforms: Collection[str] = (),
+    feed: Sequence[Mention] | None = None,
+    worker_id: str | None = None,
+) -> Service:
+    clock = clock or SystemClock()
+    db = Database(settings.database_url)
+    social = SandboxNetwork(db=db, clock=clock, feed=demo_feed() if feed is None else feed)
+    notifier = Notifier({}, zone=settings.zone, network_labels={SANDBOX: social.label})
+    policy = RolePolicy.from_settings(settings.admins, settings.approvers, open_platforms)
+    workflow = DraftWorkflow(
+        db=db,
+        clock=clock,
+        roles=policy,
+        notifier=notifier,
+        social=social,
+        required_approvals=settings.required_approvals,
+    )
+    core = Core(
+        db=db,
+        clock=clock,
+        zone=settings.zone,
+        approval_reactions=settings.approval_reactions,
+        role_policy=policy,
+        notifier=notifier,
+        workflow=workflow,
+        subscriptions=Subscriptions(db=db, clock=clock),
+        roles=RoleAdmin(db=db, clock=clock, policy=policy),
+    )
+    publisher = Publisher(
+        db=db,
+        clock=clock,
+        social=social,
+        notifier=notifier,
+        worker_id=worker_id or _worker_id(),
+        lease=timedelta(seconds=settings.publish_lease_seconds),
+        max_attempts=settings.publish_max_attempts,
+    )
+    return Service(
+        settings=settings,
+        db=db,
+        clock=clock,
+        social=social,
+        notifier=notifier,
+        core=core,
+        registry=build_registry(),
+        publisher=publisher,
+        pipeline=MentionPipeline(db=db, clock=clock),
+        delivery=AlertDelivery(db=db, clock=clock, notifier=notifier),
+    )
+
+
+def _worker_id() -> str:
+    return f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"

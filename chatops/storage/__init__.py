@@ -1,0 +1,1 @@
+"""Persistence: SQLAlchemy async tables, repositories and migrations."""

@@ -1,0 +1,243 @@
+"""Drafts, their approvals, their cards and the accounts they post from."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import asdict
+from datetime import datetime
+
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from chatops.domain.types import (
+    Approval,
+    ChannelRef,
+    Draft,
+    DraftKind,
+    DraftState,
+    Finding,
+    MessageRef,
+    Severity,
+    Via,
+)
+from chatops.storage.tables import AccountRow, ApprovalRow, CardRow, DraftRow
+
+OPEN_STATES = (DraftState.PENDING, DraftState.APPROVED, DraftState.PUBLISHING, DraftState.FAILED)
+
+
+class DraftStore:
+    """Reads and writes drafts inside the caller's transaction."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def account(self, network: str, handle: str, *, now: datetime) -> AccountRow:
+        found = await self.session.scalar(
+            select(AccountRow).where(AccountRow.network == network, AccountRow.handle == handle)
+        )
+        if found is not None:
+            return found
+        row = AccountRow(network=network, handle=handle, created_at=now)
+        self.session.add(row)
+        await self.session.flush()
+        return row
+
+    async def create(self, row: DraftRow) -> Draft:
+        self.session.add(row)
+        await self.session.flush()
+        return await self.get(row.id)
+
+    async def row(self, draft_id: int, *, for_update: bool = False) -> DraftRow | None:
+        query = select(DraftRow).where(DraftRow.id == draft_id)
+        if for_update:
+            query = query.with_for_update()
+        return await self.session.scalar(query)
+
+    async def get(self, draft_id: int) -> Draft:
+        row = await self.row(draft_id)
+        if row is None:
+            raise LookupError(draft_id)
+        return (await self._to_domain([row]))[0]
+
+    async def many(self, states: Sequence[DraftState], *, limit: int = 50) -> list[Draft]:
+        rows = await self.session.scalars(
+            select(DraftRow)
+            .where(DraftRow.state.in_([state.value for state in states]))
+            .order_by(DraftRow.id)
+            .limit(limit)
+        )
+        return await self._to_domain(list(rows))
+
+    async def awaiting_approval_by(self, user_id: str, *, limit: int = 20) -> list[Draft]:
+        """Pending drafts this person did not write and has not yet approved."""
+        pending = await self.many([DraftState.PENDING], limit=limit * 5)
+        return [
+            draft for draft in pending if draft.author != user_id and user_id not in draft.approvers
+        ][:limit]
+
+    async def add_approval(
+        self, row: DraftRow, *, approver: str, platform: str, via: Via, now: datetime
+    ) -> bool:
+        """Record an approval of the current revision; False if this person already approved."""
+        existing = await self.session.scalar(
+            select(ApprovalRow.id).where(
+                ApprovalRow.draft_id == row.id,
+                ApprovalRow.revision == row.revision,
+                ApprovalRow.approver == approver,
+            )
+        )
+        if existing is not None:
+            return False
+        self.session.add(
+            ApprovalRow(
+                draft_id=row.id,
+                revision=row.revision,
+                approver=approver,
+                platform=platform,
+                via=via.value,
+                created_at=now,
+            )
+        )
+        await self.session.flush()
+        return True
+
+    async def remove_approval(self, row: DraftRow, *, approver: str) -> bool:
+        result = await self.session.execute(
+            delete(ApprovalRow).where(
+                ApprovalRow.draft_id == row.id,
+                ApprovalRow.revision == row.revision,
+                ApprovalRow.approver == approver,
+            )
+        )
+        return bool(getattr(result, "rowcount", 0))
+
+    async def approval_count(self, row: DraftRow) -> int:
+        count = await self.session.scalar(
+            select(func.count())
+            .select_from(ApprovalRow)
+            .where(ApprovalRow.draft_id == row.id, ApprovalRow.revision == row.revision)
+        )
+        return int(count or 0)
+
+    async def add_card(self, draft_id: int, ref: MessageRef, *, now: datetime) -> None:
+        self.session.add(
+            CardRow(
+                draft_id=draft_id,
+                platform=ref.channel.platform,
+                workspace_id=ref.channel.workspace_id,
+                channel_id=ref.channel.channel_id,
+                message_id=ref.message_id,
+                created_at=now,
+            )
+        )
+        await self.session.flush()
+
+    async def cards(self, draft_id: int) -> list[MessageRef]:
+        rows = await self.session.scalars(
+            select(CardRow).where(CardRow.draft_id == draft_id).order_by(CardRow.id)
+        )
+        return [
+            MessageRef(ChannelRef(r.platform, r.channel_id, r.workspace_id), r.message_id)
+            for r in rows
+        ]
+
+    async def draft_for_card(self, ref: MessageRef) -> int | None:
+        return await self.session.scalar(
+            select(CardRow.draft_id).where(
+                CardRow.platform == ref.channel.platform,
+                CardRow.workspace_id == ref.channel.workspace_id,
+                CardRow.channel_id == ref.channel.channel_id,
+                CardRow.message_id == ref.message_id,
+            )
+        )
+
+    async def set_published(
+        self, draft_id: int, *, external_id: str, url: str, now: datetime
+    ) -> None:
+        await self.session.execute(
+            update(DraftRow)
+            .where(DraftRow.id == draft_id)
+            .values(
+                state=DraftState.PUBLISHED.value,
+                published_external_id=external_id,
+                published_url=url,
+                published_at=now,
+                error=None,
+                updated_at=now,
+            )
+        )
+
+    async def _to_domain(self, rows: list[DraftRow]) -> list[Draft]:
+        if not rows:
+            return []
+        accounts = {
+            a.id: a
+            for a in await self.session.scalars(
+                select(AccountRow).where(AccountRow.id.in_({r.account_id for r in rows}))
+            )
+        }
+        approvals: dict[int, list[Approval]] = {r.id: [] for r in rows}
+        revisions = {r.id: r.revision for r in rows}
+        for approval in await self.session.scalars(
+            select(ApprovalRow)
+            .where(ApprovalRow.draft_id.in_(list(revisions)))
+            .order_by(ApprovalRow.id)
+        ):
+            if approval.revision == revisions[approval.draft_id]:
+                approvals[approval.draft_id].append(
+                    Approval(
+                        approver=approval.approver,
+                        platform=approval.platform,
+                        via=Via(approval.via),
+                        at=approval.created_at,
+                    )
+                )
+        return [_draft(row, accounts[row.account_id], approvals[row.id]) for row in rows]
+
+
+def findings_to_json(findings: Sequence[Finding]) -> list[dict[str, object]]:
+    return [
+        {**asdict(f), "severity": f.severity.value, "span": list(f.span) if f.span else None}
+        for f in findings
+    ]
+
+
+def findings_from_json(data: Sequence[dict[str, object]]) -> tuple[Finding, ...]:
+    result = []
+    for item in data:
+        span = item.get("span")
+        result.append(
+            Finding(
+                code=str(item["code"]),
+                severity=Severity(str(item["severity"])),
+                message=str(item["message"]),
+                suggestion=str(item.get("suggestion") or ""),
+                span=(int(span[0]), int(span[1])) if isinstance(span, list) else None,
+            )
+        )
+    return tuple(result)
+
+
+def _draft(row: DraftRow, account: AccountRow, approvals: list[Approval]) -> Draft:
+    return Draft(
+        id=row.id,
+        kind=DraftKind(row.kind),
+        state=DraftState(row.state),
+        network=account.network,
+        account=account.handle,
+        text=row.text,
+        author=row.author,
+        author_platform=row.author_platform,
+        created_at=row.created_at,
+        revision=row.revision,
+        required_approvals=row.required_approvals,
+        scheduled_at=row.scheduled_at,
+        reply_to_id=row.reply_to_external_id,
+        reply_to_url=row.reply_to_url,
+        published_id=row.published_external_id,
+        published_url=row.published_url,
+        published_at=row.published_at,
+        error=row.error,
+        findings=findings_from_json(row.findings),
+        approvals=tuple(approvals),
+    )

@@ -1,0 +1,261 @@
+"""Mentions, the subscriptions that route them, the alerts they become, and poll cursors."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+
+from sqlalchemy import or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from chatops.domain.types import (
+    Alert,
+    ChannelRef,
+    Mention,
+    MentionAuthor,
+    MessageRef,
+    StoredMention,
+    Subscription,
+)
+from chatops.storage.tables import AlertRow, MentionRow, PollCursorRow, SubscriptionRow
+
+
+class MentionStore:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def insert_new(
+        self, mentions: Sequence[Mention], *, now: datetime
+    ) -> list[StoredMention]:
+        """Store the mentions not seen before; return only those, in input order."""
+        if not mentions:
+            return []
+        by_network: dict[str, set[str]] = {}
+        for mention in mentions:
+            by_network.setdefault(mention.network, set()).add(mention.external_id)
+        known: set[tuple[str, str]] = set()
+        for network, ids in by_network.items():
+            rows = await self.session.execute(
+                select(MentionRow.network, MentionRow.external_id).where(
+                    MentionRow.network == network, MentionRow.external_id.in_(ids)
+                )
+            )
+            known.update((n, e) for n, e in rows)
+        fresh: list[MentionRow] = []
+        for mention in mentions:
+            key = (mention.network, mention.external_id)
+            if key in known:
+                continue
+            known.add(key)
+            fresh.append(_row(mention, now))
+        self.session.add_all(fresh)
+        await self.session.flush()
+        return [StoredMention(row.id, _mention(row)) for row in fresh]
+
+    async def find(self, network: str, reference: str) -> StoredMention | None:
+        row = await self.session.scalar(
+            select(MentionRow).where(
+                MentionRow.network == network,
+                or_(MentionRow.external_id == reference, MentionRow.url == reference),
+            )
+        )
+        return None if row is None else StoredMention(row.id, _mention(row))
+
+    async def subscriptions(self, channel: ChannelRef | None = None) -> list[Subscription]:
+        query = select(SubscriptionRow).where(SubscriptionRow.active.is_(True))
+        if channel is not None:
+            query = query.where(
+                SubscriptionRow.platform == channel.platform,
+                SubscriptionRow.workspace_id == channel.workspace_id,
+                SubscriptionRow.channel_id == channel.channel_id,
+            )
+        rows = await self.session.scalars(query.order_by(SubscriptionRow.id))
+        return [_subscription(row) for row in rows]
+
+    async def subscribe(
+        self, channel: ChannelRef, *, rule: str, keywords: Sequence[str], by: str, now: datetime
+    ) -> Subscription:
+        row = SubscriptionRow(
+            platform=channel.platform,
+            workspace_id=channel.workspace_id,
+            channel_id=channel.channel_id,
+            rule=rule,
+            keywords=list(keywords),
+            created_by=by,
+            active=True,
+            created_at=now,
+        )
+        self.session.add(row)
+        await self.session.flush()
+        return _subscription(row)
+
+    async def unsubscribe(self, channel: ChannelRef, subscription_id: int) -> Subscription | None:
+        row = await self.session.scalar(
+            select(SubscriptionRow).where(
+                SubscriptionRow.id == subscription_id,
+                SubscriptionRow.active.is_(True),
+                SubscriptionRow.platform == channel.platform,
+                SubscriptionRow.workspace_id == channel.workspace_id,
+                SubscriptionRow.channel_id == channel.channel_id,
+            )
+        )
+        if row is None:
+            return None
+        row.active = False
+        await self.session.flush()
+        return _subscription(row)
+
+    async def add_alerts(self, alerts: Sequence[AlertRow]) -> int:
+        """Add alerts, skipping any mention already relayed to the same channel."""
+        if not alerts:
+            return 0
+        mention_ids = {a.mention_id for a in alerts}
+        existing = {
+            (m, p, w, c)
+            for m, p, w, c in await self.session.execute(
+                select(
+                    AlertRow.mention_id,
+                    AlertRow.platform,
+                    AlertRow.workspace_id,
+                    AlertRow.channel_id,
+                ).where(AlertRow.mention_id.in_(mention_ids))
+            )
+        }
+        added = 0
+        for alert in alerts:
+            key = (alert.mention_id, alert.platform, alert.workspace_id, alert.channel_id)
+            if key in existing:
+                continue
+            existing.add(key)
+            self.session.add(alert)
+            added += 1
+        await self.session.flush()
+        return added
+
+    async def claim_undelivered(
+        self, platforms: Sequence[str], *, now: datetime, stale_after: timedelta, limit: int
+    ) -> list[Alert]:
+        """Alerts for these platforms not yet posted (or whose poster died), now claimed."""
+        rows = list(
+            await self.session.scalars(
+                select(AlertRow)
+                .where(
+                    AlertRow.platform.in_(platforms),
+                    or_(
+                        AlertRow.delivery == "pending",
+                        (AlertRow.delivery == "sending")
+                        & (AlertRow.delivery_claimed_at < now - stale_after),
+                    ),
+                )
+                .order_by(AlertRow.id)
+                .limit(limit)
+                .with_for_update(skip_locked=True)
+            )
+        )
+        for row in rows:
+            row.delivery = "sending"
+            row.delivery_claimed_at = now
+        await self.session.flush()
+        return await self._alerts(rows)
+
+    async def mark_delivered(self, alert_id: int, message_id: str | None, *, now: datetime) -> None:
+        values: dict[str, object] = {"delivered_at": now}
+        if message_id is None:
+            values["delivery"] = "pending"
+        else:
+            values.update(delivery="sent", message_id=message_id)
+        await self.session.execute(update(AlertRow).where(AlertRow.id == alert_id).values(**values))
+
+    async def alert(self, alert_id: int) -> Alert | None:
+        row = await self.session.get(AlertRow, alert_id)
+        return None if row is None else (await self._alerts([row]))[0]
+
+    async def cursor(self, source: str) -> str | None:
+        row = await self.session.get(PollCursorRow, source)
+        return None if row is None else row.cursor
+
+    async def save_cursor(self, source: str, cursor: str, *, now: datetime) -> None:
+        row = await self.session.get(PollCursorRow, source)
+        if row is None:
+            self.session.add(PollCursorRow(source=source, cursor=cursor, updated_at=now))
+        else:
+            row.cursor = cursor
+            row.updated_at = now
+        await self.session.flush()
+
+    async def _alerts(self, rows: Sequence[AlertRow]) -> list[Alert]:
+        mentions = {
+            row.id: row
+            for row in await self.session.scalars(
+                select(MentionRow).where(MentionRow.id.in_({a.mention_id for a in rows}))
+            )
+        }
+        result = []
+        for row in rows:
+            channel = ChannelRef(row.platform, row.channel_id, row.workspace_id)
+            message = MessageRef(channel, row.message_id) if row.message_id else None
+            result.append(
+                Alert(
+                    id=row.id,
+                    subscription_id=row.subscription_id,
+                    mention=StoredMention(row.mention_id, _mention(mentions[row.mention_id])),
+                    channel=channel,
+                    state=row.state,
+                    matched=tuple(row.matched),
+                    message=message,
+                    assignee=row.assignee,
+                )
+            )
+        return result
+
+
+def _row(mention: Mention, now: datetime) -> MentionRow:
+    return MentionRow(
+        network=mention.network,
+        external_id=mention.external_id,
+        url=mention.url,
+        author_handle=mention.author.handle,
+        author_name=mention.author.name,
+        author_followers=mention.author.followers,
+        author_verified=mention.author.verified,
+        text=mention.text,
+        language=mention.language,
+        kind=mention.kind,
+        refers_to=mention.refers_to,
+        in_reply_to=mention.in_reply_to,
+        metrics=dict(mention.metrics),
+        created_at=mention.created_at,
+        received_at=now,
+    )
+
+
+def _mention(row: MentionRow) -> Mention:
+    return Mention(
+        network=row.network,
+        external_id=row.external_id,
+        url=row.url,
+        author=MentionAuthor(
+            handle=row.author_handle,
+            name=row.author_name,
+            followers=row.author_followers,
+            verified=row.author_verified,
+        ),
+        text=row.text,
+        created_at=row.created_at,
+        language=row.language,
+        in_reply_to=row.in_reply_to,
+        kind=row.kind,
+        refers_to=row.refers_to,
+        metrics=dict(row.metrics),
+    )
+
+
+def _subscription(row: SubscriptionRow) -> Subscription:
+    return Subscription(
+        id=row.id,
+        channel=ChannelRef(row.platform, row.channel_id, row.workspace_id),
+        rule=row.rule,
+        keywords=tuple(row.keywords),
+        created_by=row.created_by,
+        created_at=row.created_at,
+    )

@@ -1,0 +1,256 @@
+"""The relational schema. Alembic migrations in `migrations/` create and evolve it."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.types import TypeDecorator
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Aware UTC datetimes on every backend; SQLite would otherwise return naive ones."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the database; use aware UTC times")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map = {datetime: UTCDateTime, dict[str, Any]: JSON, list[Any]: JSON}
+
+
+class AccountRow(Base):
+    """A social account the agency posts from; credentials are named, never stored."""
+
+    __tablename__ = "accounts"
+    __table_args__ = (UniqueConstraint("network", "handle"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    network: Mapped[str] = mapped_column(String(32))
+    handle: Mapped[str] = mapped_column(String(128))
+    external_user_id: Mapped[str | None] = mapped_column(String(64))
+    required_approvals: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[datetime]
+
+
+class DraftRow(Base):
+    __tablename__ = "drafts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    state: Mapped[str] = mapped_column(String(16), index=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"))
+    text: Mapped[str] = mapped_column(Text)
+    author: Mapped[str] = mapped_column(String(128))
+    author_platform: Mapped[str] = mapped_column(String(32))
+    origin_workspace: Mapped[str] = mapped_column(String(64), default="")
+    origin_channel: Mapped[str] = mapped_column(String(128), default="")
+    revision: Mapped[int] = mapped_column(Integer, default=1)
+    required_approvals: Mapped[int] = mapped_column(Integer)
+    scheduled_at: Mapped[datetime | None]
+    reply_to_mention_id: Mapped[int | None] = mapped_column(ForeignKey("mentions.id"))
+    reply_to_external_id: Mapped[str | None] = mapped_column(String(64))
+    reply_to_url: Mapped[str | None] = mapped_column(String(512))
+    published_external_id: Mapped[str | None] = mapped_column(String(64))
+    published_url: Mapped[str | None] = mapped_column(String(512))
+    published_at: Mapped[datetime | None]
+    error: Mapped[str | None] = mapped_column(Text)
+    findings: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class ApprovalRow(Base):
+    """One approver's approval of one revision; an edit starts a new revision."""
+
+    __tablename__ = "approvals"
+    __table_args__ = (UniqueConstraint("draft_id", "revision", "approver"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    draft_id: Mapped[int] = mapped_column(ForeignKey("drafts.id"), index=True)
+    revision: Mapped[int] = mapped_column(Integer)
+    approver: Mapped[str] = mapped_column(String(128))
+    platform: Mapped[str] = mapped_column(String(32))
+    via: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime]
+
+
+class CardRow(Base):
+    """A chat message showing a draft, so reactions find the draft and updates find the card."""
+
+    __tablename__ = "cards"
+    __table_args__ = (UniqueConstraint("platform", "workspace_id", "channel_id", "message_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    draft_id: Mapped[int] = mapped_column(ForeignKey("drafts.id"), index=True)
+    platform: Mapped[str] = mapped_column(String(32))
+    workspace_id: Mapped[str] = mapped_column(String(64), default="")
+    channel_id: Mapped[str] = mapped_column(String(128))
+    message_id: Mapped[str] = mapped_column(String(128))
+    created_at: Mapped[datetime]
+
+
+class MentionRow(Base):
+    __tablename__ = "mentions"
+    __table_args__ = (UniqueConstraint("network", "external_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    network: Mapped[str] = mapped_column(String(32))
+    external_id: Mapped[str] = mapped_column(String(64))
+    url: Mapped[str] = mapped_column(String(512))
+    author_handle: Mapped[str] = mapped_column(String(128))
+    author_name: Mapped[str] = mapped_column(String(256), default="")
+    author_followers: Mapped[int] = mapped_column(Integer, default=0)
+    author_verified: Mapped[bool] = mapped_column(Boolean, default=False)
+    text: Mapped[str] = mapped_column(Text)
+    language: Mapped[str] = mapped_column(String(16), default="")
+    kind: Mapped[str] = mapped_column(String(16), default="post")
+    refers_to: Mapped[str | None] = mapped_column(String(64))
+    in_reply_to: Mapped[str | None] = mapped_column(String(64))
+    metrics: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime]
+    received_at: Mapped[datetime]
+
+
+class SubscriptionRow(Base):
+    __tablename__ = "subscriptions"
+    __table_args__ = (Index("ix_subscriptions_channel", "platform", "workspace_id", "channel_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    platform: Mapped[str] = mapped_column(String(32))
+    workspace_id: Mapped[str] = mapped_column(String(64), default="")
+    channel_id: Mapped[str] = mapped_column(String(128))
+    rule: Mapped[str] = mapped_column(Text)
+    keywords: Mapped[list[Any]] = mapped_column(JSON)
+    created_by: Mapped[str] = mapped_column(String(128))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime]
+
+
+class AlertRow(Base):
+    """One mention delivered to one channel; the unique key makes relaying idempotent."""
+
+    __tablename__ = "alerts"
+    __table_args__ = (UniqueConstraint("mention_id", "platform", "workspace_id", "channel_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    subscription_id: Mapped[int] = mapped_column(ForeignKey("subscriptions.id"))
+    mention_id: Mapped[int] = mapped_column(ForeignKey("mentions.id"))
+    platform: Mapped[str] = mapped_column(String(32))
+    workspace_id: Mapped[str] = mapped_column(String(64), default="")
+    channel_id: Mapped[str] = mapped_column(String(128))
+    matched: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    state: Mapped[str] = mapped_column(String(16), default="open")
+    assignee: Mapped[str | None] = mapped_column(String(128))
+    delivery: Mapped[str] = mapped_column(String(16), default="pending", index=True)
+    delivery_claimed_at: Mapped[datetime | None]
+    message_id: Mapped[str | None] = mapped_column(String(128))
+    created_at: Mapped[datetime]
+    delivered_at: Mapped[datetime | None]
+
+
+class RoleRow(Base):
+    __tablename__ = "roles"
+    __table_args__ = (UniqueConstraint("platform", "user_id", "role"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    platform: Mapped[str] = mapped_column(String(32))
+    user_id: Mapped[str] = mapped_column(String(128))
+    role: Mapped[str] = mapped_column(String(16))
+    granted_by: Mapped[str] = mapped_column(String(128))
+    granted_at: Mapped[datetime]
+
+
+class AuditEventRow(Base):
+    """Append-only record of every decision, for public-records requests."""
+
+    __tablename__ = "audit_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime] = mapped_column(index=True)
+    actor: Mapped[str] = mapped_column(String(128))
+    platform: Mapped[str] = mapped_column(String(32))
+    channel: Mapped[str] = mapped_column(String(128), default="")
+    action: Mapped[str] = mapped_column(String(32))
+    draft_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class PollCursorRow(Base):
+    """Where a poller stopped, so a restart neither misses nor repeats a mention."""
+
+    __tablename__ = "poll_cursors"
+
+    source: Mapped[str] = mapped_column(String(128), primary_key=True)
+    cursor: Mapped[str] = mapped_column(String(128))
+    updated_at: Mapped[datetime]
+
+
+class OutboxRow(Base):
+    """A publication to perform; a worker claims it, so a crash neither loses nor doubles it."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_due", "status", "due_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    draft_id: Mapped[int] = mapped_column(ForeignKey("drafts.id"), unique=True)
+    revision: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(16))
+    due_at: Mapped[datetime]
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    claimed_by: Mapped[str | None] = mapped_column(String(128))
+    lease_until: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class SandboxPostRow(Base):
+    """What the sandbox network "published": the local stand-in for a live post."""
+
+    __tablename__ = "sandbox_posts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    account: Mapped[str] = mapped_column(String(128))
+    text: Mapped[str] = mapped_column(Text)
+    in_reply_to: Mapped[str | None] = mapped_column(String(64))
+    idempotency_key: Mapped[str] = mapped_column(String(128), unique=True)
+    created_at: Mapped[datetime]

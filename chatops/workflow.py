@@ -1,0 +1,350 @@
+"""Draft use cases: create, approve, withdraw, reject, cancel, edit, retry.
+
+Each runs in one transaction that locks the draft row, applies the state machine,
+writes the audit event and, on approval, the outbox row; the cards are refreshed after
+the commit. A button, a command and a reaction all arrive here the same way.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from chatops.authz import RolePolicy
+from chatops.clock import Clock
+from chatops.domain.drafts import DraftEvent, next_state
+from chatops.domain.errors import InvalidInput, NotAllowed, NotFound
+from chatops.domain.types import (
+    Actor,
+    ChannelRef,
+    Draft,
+    DraftKind,
+    DraftState,
+    MessageRef,
+    Role,
+    StoredMention,
+    Via,
+)
+from chatops.logs import bind_draft
+from chatops.notify import Notifier
+from chatops.policy import check
+from chatops.ports import SocialPort
+from chatops.storage.audit import AuditLog
+from chatops.storage.database import Database
+from chatops.storage.drafts import DraftStore, findings_to_json
+from chatops.storage.mentions import MentionStore
+from chatops.storage.outbox import OutboxStore
+from chatops.storage.tables import DraftRow
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What an action did, in words for the person who asked."""
+
+    draft: Draft
+    message: str
+    changed: bool = True
+
+
+@dataclass(frozen=True)
+class NewDraft:
+    text: str
+    account: str | None = None
+    scheduled_at: datetime | None = None
+    reply_to: StoredMention | None = None
+
+
+class DraftWorkflow:
+    def __init__(
+        self,
+        *,
+        db: Database,
+        clock: Clock,
+        roles: RolePolicy,
+        notifier: Notifier,
+        social: SocialPort,
+        required_approvals: int,
+    ) -> None:
+        self.db = db
+        self.clock = clock
+        self.roles = roles
+        self.notifier = notifier
+        self.social = social
+        self.required_approvals = required_approvals
+
+    async def create(self, actor: Actor, channel: ChannelRef, new: NewDraft) -> Draft:
+        account = self._account(new.account)
+        policy_network = "x" if self.social.network in ("x", "sandbox") else self.social.network
+        findings = check(new.text, policy_network).findings
+        now = self.clock.now()
+        async with self.db.transaction() as session:
+            store = DraftStore(session)
+            account_row = await store.account(self.social.network, account, now=now)
+            reply = new.reply_to
+            draft = await store.create(
+                DraftRow(
+                    kind=(DraftKind.REPLY if reply else DraftKind.POST).value,
+                    state=DraftState.PENDING.value,
+                    account_id=account_row.id,
+                    text=new.text,
+                    author=actor.user_id,
+                    author_platform=actor.platform,
+                    origin_workspace=channel.workspace_id,
+                    origin_channel=channel.channel_id,
+                    revision=1,
+                    required_approvals=account_row.required_approvals or self.required_approvals,
+                    scheduled_at=new.scheduled_at,
+                    reply_to_mention_id=reply.id if reply else None,
+                    reply_to_external_id=reply.mention.external_id if reply else None,
+                    reply_to_url=reply.mention.url if reply else None,
+                    findings=findings_to_json(findings),
+                    created_at=now,
+                    updated_at=now,
+                )
+            )
+            bind_draft(draft.id)
+            await self._audit(
+                session,
+                actor,
+                "created",
+                draft,
+                channel=channel.channel_id,
+                text=draft.text,
+                kind=draft.kind.value,
+                account=account,
+                scheduled_at=_iso(draft.scheduled_at),
+                reply_to=draft.reply_to_id,
+                findings=[f.code for f in findings],
+            )
+        return draft
+
+    async def attach_card(self, draft_id: int, ref: MessageRef) -> None:
+        async with self.db.transaction() as session:
+            await DraftStore(session).add_card(draft_id, ref, now=self.clock.now())
+
+    async def get(self, draft_id: int) -> Draft:
+        async with self.db.transaction() as session:
+            row = await DraftStore(session).row(draft_id)
+            if row is None:
+                raise _not_found(draft_id)
+            return await DraftStore(session).get(draft_id)
+
+    async def queue(self) -> list[Draft]:
+        async with self.db.transaction() as session:
+            return await DraftStore(session).many(
+                [DraftState.PENDING, DraftState.APPROVED, DraftState.PUBLISHING, DraftState.FAILED]
+            )
+
+    async def draft_for_card(self, ref: MessageRef) -> int | None:
+        async with self.db.transaction() as session:
+            return await DraftStore(session).draft_for_card(ref)
+
+    async def approve(self, actor: Actor, draft_id: int, via: Via) -> Outcome:
+        now = self.clock.now()
+        async with self.db.transaction() as session:
+            store, row, draft = await self._locked(session, draft_id)
+            if draft.state is DraftState.APPROVED and actor.user_id in draft.approvers:
+                return Outcome(draft, f"You already approved draft {draft_id}.", changed=False)
+            if draft.state is not DraftState.PENDING:
+                next_state(draft_id, draft.state, DraftEvent.APPROVE)
+            await self.roles.require_approver(session, actor, draft)
+            if draft.blocking_findings:
+                problems = "; ".join(f.message for f in draft.blocking_findings)
+                raise NotAllowed(
+                    f"Draft {draft_id} cannot be approved yet: {problems}",
+                    hint=f"Fix it with `/social edit {draft_id} NEW TEXT`.",
+                )
+            added = await store.add_approval(
+                row, approver=actor.user_id, platform=actor.platform, via=via, now=now
+            )
+            if not added:
+                return Outcome(draft, f"You already approved draft {draft_id}.", changed=False)
+            count = await store.approval_count(row)
+            await self._audit(session, actor, "approval", draft, via=via.value, count=count)
+            if count >= row.required_approvals:
+                row.state = next_state(draft_id, draft.state, DraftEvent.APPROVE).value
+                row.updated_at = now
+                due = row.scheduled_at if row.scheduled_at and row.scheduled_at > now else now
+                await OutboxStore(session).enqueue(draft_id, row.revision, due_at=due, now=now)
+                await self._audit(session, actor, "approved", draft, due_at=_iso(due))
+            draft = await store.get(draft_id)
+            cards = await store.cards(draft_id)
+        if draft.state is DraftState.APPROVED:
+            when = "publishing now" if draft.scheduled_at is None else "scheduled"
+            message = f"Draft {draft_id} approved by {actor.name}; {when}."
+        else:
+            message = (
+                f"{actor.name} approved draft {draft_id} "
+                f"({count}/{draft.required_approvals} approvals)."
+            )
+        await self.notifier.draft_changed(draft, cards, message)
+        return Outcome(draft, message)
+
+    async def withdraw_approval(self, actor: Actor, draft_id: int) -> Outcome:
+        """Undo one's approval (a removed reaction) while the draft is still pending."""
+        async with self.db.transaction() as session:
+            store, row, draft = await self._locked(session, draft_id)
+            if draft.state is not DraftState.PENDING:
+                return Outcome(
+                    draft,
+                    f"Draft {draft_id} is {draft.state.value}; approvals can only be withdrawn "
+                    "while it is pending.",
+                    changed=False,
+                )
+            if not await store.remove_approval(row, approver=actor.user_id):
+                return Outcome(draft, f"You had not approved draft {draft_id}.", changed=False)
+            await self._audit(session, actor, "approval_withdrawn", draft)
+            draft = await store.get(draft_id)
+            cards = await store.cards(draft_id)
+        message = f"{actor.name} withdrew their approval of draft {draft_id}."
+        await self.notifier.draft_changed(draft, cards, message)
+        return Outcome(draft, message)
+
+    async def reject(self, actor: Actor, draft_id: int, reason: str) -> Outcome:
+        async with self.db.transaction() as session:
+            store, row, draft = await self._locked(session, draft_id)
+            new_state = next_state(draft_id, draft.state, DraftEvent.REJECT)
+            await self.roles.require_role(
+                session, actor, Role.APPROVER, f"Rejecting draft {draft_id}"
+            )
+            self._move(row, new_state)
+            await self._audit(session, actor, "rejected", draft, reason=reason)
+            draft = await store.get(draft_id)
+            cards = await store.cards(draft_id)
+        message = f"Draft {draft_id} rejected by {actor.name}" + (f": {reason}" if reason else ".")
+        await self.notifier.draft_changed(draft, cards, message)
+        return Outcome(draft, message)
+
+    async def cancel(self, actor: Actor, draft_id: int) -> Outcome:
+        async with self.db.transaction() as session:
+            store, row, draft = await self._locked(session, draft_id)
+            new_state = next_state(draft_id, draft.state, DraftEvent.CANCEL)
+            await self.roles.require_author_or_approver(session, actor, draft, "cancel")
+            self._move(row, new_state)
+            await OutboxStore(session).cancel(draft_id, now=self.clock.now())
+            await self._audit(session, actor, "cancelled", draft)
+            draft = await store.get(draft_id)
+            cards = await store.cards(draft_id)
+        message = f"Draft {draft_id} cancelled by {actor.name}."
+        await self.notifier.draft_changed(draft, cards, message)
+        return Outcome(draft, message)
+
+    async def edit(self, actor: Actor, draft_id: int, text: str) -> Outcome:
+        if not text.strip():
+            raise InvalidInput(
+                "The new text is empty.", hint=f"Example: `/social edit {draft_id} New text`."
+            )
+        findings = check(text, "x").findings
+        async with self.db.transaction() as session:
+            store, row, draft = await self._locked(session, draft_id)
+            new_state = next_state(draft_id, draft.state, DraftEvent.EDIT)
+            await self.roles.require_author_or_approver(session, actor, draft, "edit")
+            had_approvals = len(draft.approvals)
+            self._move(row, new_state)
+            row.text = text
+            row.revision += 1
+            row.findings = findings_to_json(findings)
+            await OutboxStore(session).cancel(draft_id, now=self.clock.now())
+            await self._audit(
+                session,
+                actor,
+                "edited",
+                draft,
+                old_text=draft.text,
+                text=text,
+                approvals_cleared=had_approvals,
+                findings=[f.code for f in findings],
+            )
+            draft = await store.get(draft_id)
+            cards = await store.cards(draft_id)
+        cleared = " Approvals were cleared." if had_approvals else ""
+        message = f"Draft {draft_id} edited by {actor.name}.{cleared}"
+        await self.notifier.draft_changed(draft, cards, message)
+        return Outcome(draft, message)
+
+    async def retry(self, actor: Actor, draft_id: int) -> Outcome:
+        now = self.clock.now()
+        async with self.db.transaction() as session:
+            store, row, draft = await self._locked(session, draft_id)
+            new_state = next_state(draft_id, draft.state, DraftEvent.RETRY)
+            await self.roles.require_role(
+                session, actor, Role.APPROVER, f"Retrying draft {draft_id}"
+            )
+            self._move(row, new_state)
+            row.error = None
+            await OutboxStore(session).enqueue(draft_id, row.revision, due_at=now, now=now)
+            await self._audit(session, actor, "retried", draft)
+            draft = await store.get(draft_id)
+            cards = await store.cards(draft_id)
+        message = f"Draft {draft_id} queued for publication again by {actor.name}."
+        await self.notifier.draft_changed(draft, cards, message)
+        return Outcome(draft, message)
+
+    async def resolve_mention(self, reference: str) -> StoredMention:
+        """A mention by id or link: from storage, else asked of the network and stored."""
+        reference = reference.strip().strip("<>")
+        async with self.db.transaction() as session:
+            store = MentionStore(session)
+            found = await store.find(self.social.network, reference)
+            if found is not None:
+                return found
+            mention = await self.social.lookup_mention(reference)
+            if mention is None:
+                raise NotFound(
+                    f"I could not find a mention {reference!r} on "
+                    f"{self.notifier.label(self.social.network)}.",
+                    hint="Use the id or link shown on an alert card, "
+                    "e.g. `/reply sbx-0012 Thanks!`.",
+                )
+            stored = await store.insert_new([mention], now=self.clock.now())
+            return stored[0]
+
+    def _account(self, requested: str | None) -> str:
+        accounts = list(self.social.accounts)
+        if requested is None:
+            return accounts[0]
+        wanted = requested.lstrip("@")
+        for account in accounts:
+            if account.lower() == wanted.lower():
+                return account
+        known = ", ".join(f"@{a}" for a in accounts)
+        raise InvalidInput(
+            f"@{wanted} is not an account I can post from.", hint=f"Known accounts: {known}."
+        )
+
+    async def _locked(
+        self, session: AsyncSession, draft_id: int
+    ) -> tuple[DraftStore, DraftRow, Draft]:
+        store = DraftStore(session)
+        row = await store.row(draft_id, for_update=True)
+        if row is None:
+            raise _not_found(draft_id)
+        bind_draft(draft_id)
+        return store, row, await store.get(draft_id)
+
+    def _move(self, row: DraftRow, state: DraftState) -> None:
+        row.state = state.value
+        row.updated_at = self.clock.now()
+
+    async def _audit(
+        self, session: AsyncSession, actor: Actor, action: str, draft: Draft, **details: Any
+    ) -> None:
+        await AuditLog(session).record(
+            at=self.clock.now(),
+            actor=actor.user_id,
+            platform=actor.platform,
+            action=action,
+            draft_id=draft.id,
+            **details,
+        )
+
+
+def _not_found(draft_id: int) -> NotFound:
+    return NotFound(f"There is no draft {draft_id}.", hint="`/social queue` lists open drafts.")
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return None if moment is None else moment.isoformat()

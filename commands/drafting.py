@@ -1,0 +1,78 @@
+"""`/post` and `/reply`: new drafts, which publish nothing until approved."""
+
+from __future__ import annotations
+
+from chatops.domain.errors import InvalidInput
+from chatops.domain.types import Draft
+from chatops.interaction import Invocation, Reply
+from chatops.scheduling import format_local, parse_when
+from chatops.workflow import NewDraft
+from commands.cards import show_draft_card
+from commands.parsing import take_options, take_word
+from commands.registry import CommandContext, Verb
+
+POST_EXAMPLE = '/post --at "tomorrow 9am" Road closure on Main St tonight 8pm-6am.'
+REPLY_EXAMPLE = "/reply sbx-0012 Thanks for flagging this, crews are on the way."
+OPTIONS = {"--at": '`--at "tomorrow 9am"`', "--account": "`--account @PortAlderWater`"}
+
+
+async def post(ctx: CommandContext, invocation: Invocation, args: str) -> list[Reply]:
+    options, text = take_options(args, OPTIONS, f"`{POST_EXAMPLE}`")
+    if not text:
+        raise InvalidInput("There is no text to post.", hint=f"Example: `{POST_EXAMPLE}`")
+    scheduled = None
+    if "--at" in options:
+        scheduled = parse_when(options["--at"], now=ctx.core.clock.now(), zone=ctx.core.zone)
+    draft = await ctx.core.workflow.create(
+        invocation.actor,
+        invocation.channel,
+        NewDraft(text=text, account=options.get("--account"), scheduled_at=scheduled),
+    )
+    await show_draft_card(ctx, invocation.channel, draft)
+    return [_receipt(ctx, draft)]
+
+
+async def reply(ctx: CommandContext, invocation: Invocation, args: str) -> list[Reply]:
+    reference, text = take_word(args)
+    if not reference or not text.strip():
+        raise InvalidInput(
+            "`/reply` needs the mention's id or link and then your text.",
+            hint=f"Example: `{REPLY_EXAMPLE}`",
+        )
+    mention = await ctx.core.workflow.resolve_mention(reference)
+    draft = await ctx.core.workflow.create(
+        invocation.actor, invocation.channel, NewDraft(text=text.strip(), reply_to=mention)
+    )
+    await show_draft_card(ctx, invocation.channel, draft)
+    return [_receipt(ctx, draft)]
+
+
+def _receipt(ctx: CommandContext, draft: Draft) -> Reply:
+    kind = "Reply" if draft.reply_to_id else "Draft"
+    needs = draft.required_approvals
+    plural = "approval" if needs == 1 else "distinct approvals"
+    text = f"{kind} {draft.id} created; it needs {needs} {plural} before it is published."
+    lines = []
+    if draft.scheduled_at is not None:
+        lines.append(
+            f"Once approved it will be published {format_local(draft.scheduled_at, ctx.core.zone)}."
+        )
+    if draft.blocking_findings:
+        lines.append(
+            "It has blocking findings (see the card); fix them with "
+            f"`/social edit {draft.id} NEW TEXT`."
+        )
+    return Reply(text, lines=tuple(lines))
+
+
+VERBS = [
+    Verb(
+        "post",
+        "",
+        "/post [--account @handle] [--at WHEN] TEXT",
+        "Draft a new post; WHEN is natural language in the agency's time zone.",
+        POST_EXAMPLE,
+        post,
+    ),
+    Verb("reply", "", "/reply URL-or-ID TEXT", "Draft a reply to a mention.", REPLY_EXAMPLE, reply),
+]

@@ -1,0 +1,68 @@
+"""Small, forgiving argument parsing that keeps the post text exactly as typed.
+
+Options come first (`--at "tomorrow 9am" --account @x`); everything after them is the
+text, untouched, so apostrophes and quotes in a post survive.
+"""
+
+from __future__ import annotations
+
+from chatops.domain.errors import InvalidInput
+
+
+def take_word(text: str) -> tuple[str, str]:
+    """Split off the first word; return (word, rest)."""
+    stripped = text.lstrip()
+    if not stripped:
+        return "", ""
+    parts = stripped.split(None, 1)
+    return parts[0], parts[1] if len(parts) > 1 else ""
+
+
+def take_value(text: str, option: str, example: str) -> tuple[str, str]:
+    """Read an option's value: a "quoted phrase" or one word."""
+    stripped = text.lstrip()
+    if stripped[:1] in ('"', "'", "\u201c", "\u2018"):
+        opening = stripped[0]
+        closing = {"\u201c": "\u201d", "\u2018": "\u2019"}.get(opening, opening)
+        end = stripped.find(closing, 1)
+        if end < 0:
+            raise InvalidInput(
+                f"The value of {option} has no closing quote.", hint=f"Example: {example}"
+            )
+        return stripped[1:end], stripped[end + 1 :]
+    value, rest = take_word(stripped)
+    if not value or value.startswith("--"):
+        raise InvalidInput(f"{option} needs a value.", hint=f"Example: {example}")
+    return value, rest
+
+
+def take_options(text: str, known: dict[str, str], example: str) -> tuple[dict[str, str], str]:
+    """Leading `--name value` options (from `known`, name -> example), then the rest."""
+    options: dict[str, str] = {}
+    rest = text
+    while True:
+        word, after = take_word(rest)
+        if not word.startswith("--"):
+            return options, rest.strip()
+        name = word.split("=", 1)[0]
+        if name not in known:
+            allowed = ", ".join(sorted(known)) or "none"
+            raise InvalidInput(
+                f"I don't know the option {name}.", hint=f"Options: {allowed}. Example: {example}"
+            )
+        if "=" in word:
+            value = word.split("=", 1)[1]
+            if not value:
+                raise InvalidInput(f"{name} needs a value.", hint=f"Example: {known[name]}")
+            options[name] = value
+            rest = after
+        else:
+            options[name], rest = take_value(after, name, known[name])
+
+
+def parse_id(value: str, what: str, example: str) -> int:
+    cleaned = value.strip().lstrip("#")
+    if not cleaned.isdigit():
+        shown = value or "nothing"
+        raise InvalidInput(f"{what} should be a number, not {shown!r}.", hint=f"Example: {example}")
+    return int(cleaned)

@@ -1,0 +1,140 @@
+"""`/social`: the queue and the decisions on drafts."""
+
+from __future__ import annotations
+
+from chatops.domain.errors import InvalidInput
+from chatops.domain.types import Draft, DraftState, Via
+from chatops.interaction import Invocation, Reply
+from chatops.scheduling import format_local
+from commands.parsing import parse_id, take_word
+from commands.registry import CommandContext, Verb
+
+PREVIEW = 60
+
+
+async def queue(ctx: CommandContext, invocation: Invocation, args: str) -> list[Reply]:
+    drafts = await ctx.core.workflow.queue()
+    if not drafts:
+        return [Reply("The queue is empty: nothing is waiting for approval or publication.")]
+    lines = tuple(_queue_line(ctx, draft) for draft in drafts)
+    return [Reply(f"{len(drafts)} draft(s) in the queue:", lines=lines)]
+
+
+def _queue_line(ctx: CommandContext, draft: Draft) -> str:
+    text = draft.text if len(draft.text) <= PREVIEW else draft.text[: PREVIEW - 1] + "…"
+    status = draft.state.value
+    if draft.state is DraftState.PENDING:
+        status += f", {len(draft.approvals)}/{draft.required_approvals} approvals"
+    if draft.scheduled_at is not None and draft.state in (DraftState.PENDING, DraftState.APPROVED):
+        status += f", scheduled {format_local(draft.scheduled_at, ctx.core.zone)}"
+    return f"#{draft.id} [{status}] @{draft.account} by {draft.author}: {text}"
+
+
+def _draft_id(args: str, verb: str, example: str) -> tuple[int, str]:
+    word, rest = take_word(args)
+    if not word:
+        raise InvalidInput(f"`/social {verb}` needs a draft id.", hint=f"Example: `{example}`")
+    return parse_id(word, "The draft id", f"`{example}`"), rest.strip()
+
+
+async def approve(ctx: CommandContext, invocation: Invocation, args: str) -> list[Reply]:
+    draft_id, _ = _draft_id(args, "approve", "/social approve 3")
+    outcome = await ctx.core.workflow.approve(invocation.actor, draft_id, invocation.via)
+    return [Reply(outcome.message)]
+
+
+async def reject(ctx: CommandContext, invocation: Invocation, args: str) -> list[Reply]:
+    draft_id, reason = _draft_id(args, "reject", "/social reject 3 Wrong date")
+    outcome = await ctx.core.workflow.reject(invocation.actor, draft_id, reason)
+    return [Reply(outcome.message)]
+
+
+async def cancel(ctx: CommandContext, invocation: Invocation, args: str) -> list[Reply]:
+    draft_id, _ = _draft_id(args, "cancel", "/social cancel 3")
+    outcome = await ctx.core.workflow.cancel(invocation.actor, draft_id)
+    return [Reply(outcome.message)]
+
+
+async def edit(ctx: CommandContext, invocation: Invocation, args: str) -> list[Reply]:
+    example = "/social edit 3 Main St reopens at 6am."
+    draft_id, text = _draft_id(args, "edit", example)
+    if not text:
+        raise InvalidInput(
+            "`/social edit` needs the new text after the id.", hint=f"Example: `{example}`"
+        )
+    outcome = await ctx.core.workflow.edit(invocation.actor, draft_id, text)
+    return [Reply(outcome.message)]
+
+
+async def retry(ctx: CommandContext, invocation: Invocation, args: str) -> list[Reply]:
+    draft_id, _ = _draft_id(args, "retry", "/social retry 3")
+    outcome = await ctx.core.workflow.retry(invocation.actor, draft_id)
+    return [Reply(outcome.message)]
+
+
+async def approve_by_reaction(
+    ctx: CommandContext, invocation: Invocation, draft_id: int, reaction: str, *, added: bool
+) -> list[Reply]:
+    """A reaction on a draft's card: an approval reaction approves (or withdraws) like a button."""
+    name = reaction.strip(":")
+    if name not in ctx.core.approval_reactions:
+        return []
+    workflow = ctx.core.workflow
+    actor = invocation.actor
+    if added:
+        outcome = await workflow.approve(actor, draft_id, Via.REACTION)
+    else:
+        outcome = await workflow.withdraw_approval(actor, draft_id)
+    return [Reply(outcome.message)]
+
+
+VERBS = [
+    Verb(
+        "social",
+        "queue",
+        "/social queue",
+        "Pending, approved and scheduled drafts.",
+        "/social queue",
+        queue,
+    ),
+    Verb(
+        "social",
+        "approve",
+        "/social approve ID",
+        "Approve a draft (approvers only, never your own).",
+        "/social approve 3",
+        approve,
+    ),
+    Verb(
+        "social",
+        "reject",
+        "/social reject ID [reason]",
+        "Reject a pending draft.",
+        "/social reject 3 Wrong detour street",
+        reject,
+    ),
+    Verb(
+        "social",
+        "cancel",
+        "/social cancel ID",
+        "Cancel a pending or approved draft.",
+        "/social cancel 3",
+        cancel,
+    ),
+    Verb(
+        "social",
+        "edit",
+        "/social edit ID TEXT",
+        "Replace a draft's text; approvals are cleared.",
+        "/social edit 3 Main St reopens at 6am.",
+        edit,
+    ),
+    Verb(
+        "social",
+        "retry",
+        "/social retry ID",
+        "Queue a failed publication again.",
+        "/social retry 3",
+        retry,
+    ),
+]
