@@ -17,8 +17,8 @@ class RolePolicy:
     """Roles from settings, from grants in the database, and for open platforms.
 
     An *open* platform (the console on a machine with no approvers configured) treats
-    every user as approver, and as admin when no admin is configured: it is one person's
-    own terminal. The author still never approves their own draft there.
+    every user as approver, and also as admin when no admin is configured either: it is
+    one person's own terminal. The author still never approves their own draft there.
     """
 
     admins: frozenset[str] = frozenset()
@@ -37,9 +37,8 @@ class RolePolicy:
             roles.add(Role.ADMIN)
         if actor.user_id in self.approvers:
             roles.add(Role.APPROVER)
-        if actor.platform in self.open_platforms:
-            if not self.approvers:
-                roles.add(Role.APPROVER)
+        if actor.platform in self.open_platforms and not self.approvers:
+            roles.add(Role.APPROVER)
             if not self.admins:
                 roles.add(Role.ADMIN)
         return roles

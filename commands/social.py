@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from chatops.domain.errors import InvalidInput
+from chatops.domain.errors import ChatOpsError, InvalidInput
 from chatops.domain.types import Draft, DraftState, Via
 from chatops.interaction import Invocation, Reply
+from chatops.logs import bind_command_context
 from chatops.scheduling import format_local
 from commands.parsing import parse_id, take_word
 from commands.registry import CommandContext, Verb
@@ -81,10 +82,15 @@ async def approve_by_reaction(
         return []
     workflow = ctx.core.workflow
     actor = invocation.actor
-    if added:
-        outcome = await workflow.approve(actor, draft_id, Via.REACTION)
-    else:
-        outcome = await workflow.withdraw_approval(actor, draft_id)
+    command = "reaction_added" if added else "reaction_removed"
+    with bind_command_context(platform=actor.platform, user=actor.user_id, command=command):
+        try:
+            if added:
+                outcome = await workflow.approve(actor, draft_id, Via.REACTION)
+            else:
+                outcome = await workflow.withdraw_approval(actor, draft_id)
+        except ChatOpsError as error:
+            return [Reply(str(error))]
     return [Reply(outcome.message)]
 
 

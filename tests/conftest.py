@@ -1,0 +1,130 @@
+"""Shared fixtures: every storage test runs on SQLite and on a real PostgreSQL server.
+
+PostgreSQL: a throw-away database is created once per run and migrated; each test
+starts from empty tables. Without a server the PostgreSQL variants skip with the reason,
+except under CI (`CI=true`), where a missing server fails the run.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import uuid
+from collections.abc import AsyncIterator, Coroutine, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import pytest
+from sqlalchemy import text
+
+from chatops.storage.database import Database
+from chatops.storage.tables import Base
+
+POSTGRES_ADMIN_DSN = os.environ.get(
+    "CHATOPS_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres"
+)
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+START = datetime(2026, 11, 20, 15, 0, tzinfo=UTC)  # a Friday afternoon
+
+
+def _run_apart(coroutine: Coroutine[Any, Any, Any]) -> Any:
+    """Run set-up work on its own loop in a thread: session fixtures may be first
+    requested from inside a test's running event loop."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
+
+
+def _postgres_unavailable(reason: str) -> None:
+    if IN_CI:
+        pytest.fail(f"PostgreSQL is required in CI but {reason}", pytrace=False)
+    pytest.skip(f"PostgreSQL not available ({reason}); set CHATOPS_TEST_POSTGRES to run these")
+
+
+async def _admin(sql: str) -> None:
+    connection = await asyncpg.connect(POSTGRES_ADMIN_DSN, timeout=5)
+    try:
+        await connection.execute(sql)
+    finally:
+        await connection.close()
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A migrated PostgreSQL database for this test run, dropped at the end."""
+    name = f"chatops_test_{uuid.uuid4().hex[:10]}"
+    try:
+        _run_apart(_admin(f'CREATE DATABASE "{name}"'))
+    except (OSError, asyncpg.PostgresError, TimeoutError) as error:
+        _postgres_unavailable(f"{type(error).__name__}: {error}")
+    base = POSTGRES_ADMIN_DSN.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://")
+    url = f"{base}/{name}"
+
+    async def migrate() -> None:
+        db = Database(url)
+        await db.upgrade()
+        await db.dispose()
+
+    _run_apart(migrate())
+    yield url
+    _run_apart(_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A migrated SQLite file, copied for each test (faster than migrating each time)."""
+    path = tmp_path_factory.mktemp("template") / "template.db"
+
+    async def migrate() -> None:
+        db = Database(f"sqlite+aiosqlite:///{path}")
+        await db.upgrade()
+        await db.dispose()
+
+    _run_apart(migrate())
+    return path
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def backend(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture
+async def database_url(
+    backend: str, request: pytest.FixtureRequest, tmp_path: Path
+) -> AsyncIterator[str]:
+    """An empty, migrated database on the parametrized backend."""
+    if backend == "sqlite":
+        template: Path = request.getfixturevalue("sqlite_template")
+        target = tmp_path / "chatops.db"
+        shutil.copy(template, target)
+        yield f"sqlite+aiosqlite:///{target}"
+        return
+    url: str = request.getfixturevalue("postgres_url")
+    db = Database(url)
+    tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
+    async with db.engine.begin() as connection:
+        await connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    await db.dispose()
+    yield url
+
+
+@pytest.fixture
+async def converse(database_url: str) -> AsyncIterator[object]:
+    """Start console conversations on the test database; closed after the test."""
+    from tests.harness import Conversation
+
+    started: list[Conversation] = []
+
+    async def start(**kwargs: object) -> Conversation:
+        kwargs.setdefault("now", START)
+        conversation = await Conversation.start(database_url, **kwargs)  # type: ignore[arg-type]
+        started.append(conversation)
+        return conversation
+
+    yield start
+    for conversation in started:
+        await conversation.close()
