@@ -20,7 +20,9 @@ def make_settings(database_url: str, **overrides: Any) -> Settings:
 class Conversation:
     """Types lines into a console session and returns what the console printed."""
 
-    def __init__(self, service: Service, session: ConsoleSession, out: io.StringIO, clock: ManualClock) -> None:
+    def __init__(
+        self, service: Service, session: ConsoleSession, out: io.StringIO, clock: ManualClock
+    ) -> None:
         self.service = service
         self.session = session
         self.out = out

@@ -178,7 +178,9 @@ async def test_too_long_draft_has_a_blocking_finding_and_cannot_be_approved(conv
 
 async def test_reply_to_a_sandbox_mention(converse) -> None:
     chat = await converse(user="alice")
-    said = await chat.say("/reply sbx-0001 Main St reopens at 6am. The clinic is reachable via Oak Ave.")
+    said = await chat.say(
+        "/reply sbx-0001 Main St reopens at 6am. The clinic is reachable via Oak Ave."
+    )
     assert "Reply draft 1" in said
     assert "In reply to: https://sandbox.invalid/mariagonzalez_pa/status/sbx-0001" in said
     await chat.say("/as bob", "/social approve 1")

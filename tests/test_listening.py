@@ -1,0 +1,125 @@
+"""The mention → alert loop: stored once, routed once per channel, cursors survive restarts."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import timedelta
+
+import pytest
+
+from adapters.console.chat import CHANNEL
+from adapters.sandbox.feed import demo_feed
+from chatops.domain.errors import InvalidInput
+from chatops.domain.types import Actor, ChannelRef
+from chatops.monitoring import matched_keywords, parse_keywords
+from chatops.service import DEMO_SOURCE
+from chatops.storage.mentions import MentionStore
+
+
+def test_keywords_match_whole_words_and_phrases_case_insensitively() -> None:
+    keywords = parse_keywords('flood, "boil water", OUTAGE')
+    assert keywords == ("flood", "boil water", "outage")
+    assert matched_keywords(keywords, "Is there a BOIL WATER notice after the flood?") == (
+        "flood",
+        "boil water",
+    )
+    assert matched_keywords(keywords, "Floodlights at the stadium") == ()
+    assert matched_keywords(keywords, "power outage in Eastgate") == ("outage",)
+
+
+def test_rule_errors_say_what_is_wrong() -> None:
+    with pytest.raises(InvalidInput, match="unclosed quote"):
+        parse_keywords('"boil water')
+    with pytest.raises(InvalidInput, match="no keywords"):
+        parse_keywords(" , ")
+
+
+async def test_subscribe_list_unsubscribe(converse) -> None:
+    chat = await converse(user="alice")
+    said = await chat.say('/alerts subscribe flood, "road closure"')
+    assert "Subscribed (id 1)" in said
+    assert "flood, road closure" in said
+    listing = await chat.say("/alerts list")
+    assert '1: flood, "road closure" (by alice)' in listing
+    assert "has no subscription 7" in await chat.say("/alerts unsubscribe 7")
+    assert "Unsubscribed 1" in await chat.say("/alerts unsubscribe 1")
+    assert "no subscriptions" in await chat.say("/alerts list")
+    assert "needs keywords" in await chat.say("/alerts subscribe")
+
+
+async def test_demo_poll_relays_matching_mentions_once_per_channel(converse) -> None:
+    chat = await converse(user="alice")
+    await chat.say("/alerts subscribe flood, flooding", '/alerts subscribe "sandbags", flood')
+    service = chat.service
+    poller = service.add_demo_poller(interval=1, batch_size=500)
+    result = await poller.poll_once()
+    feed = demo_feed()
+    assert result.stored == len(feed)
+    flood_related = [m for m in feed if matched_keywords(("flood", "flooding", "sandbags"), m.text)]
+    assert result.alerts == len(flood_related)
+    shown = await chat.tick()
+    assert shown.count("┌─ Mention on Sandbox") == len(flood_related)
+    assert "Why: matched flood" in shown
+    # A second poll finds nothing new; nothing is relayed twice.
+    again = await poller.poll_once()
+    assert again.stored == 0
+    assert await chat.tick() == ""
+
+
+async def test_cursor_survives_a_restart(converse, database_url) -> None:
+    first = await converse(user="alice")
+    await first.say("/alerts subscribe flood")
+    poller = first.service.add_demo_poller(interval=1, batch_size=20)
+    await poller.poll_once()
+    async with first.service.db.transaction() as session:
+        assert await MentionStore(session).cursor(DEMO_SOURCE) == "20"
+    await first.close()
+
+    second = await converse(user="alice")
+    poller = second.service.add_demo_poller(interval=1, batch_size=20)
+    result = await poller.poll_once()
+    assert result.stored == 20  # mentions 21-40, none repeated
+    async with second.service.db.transaction() as session:
+        assert await MentionStore(session).cursor(DEMO_SOURCE) == "40"
+
+
+async def test_the_same_mention_ingested_twice_is_stored_once(converse) -> None:
+    chat = await converse(user="alice")
+    await chat.say("/alerts subscribe flood")
+    mention = next(m for m in demo_feed() if "flood" in m.text.lower())
+    pipeline = chat.service.pipeline
+    first = await pipeline.ingest([mention, mention])
+    second = await pipeline.ingest([replace(mention, text=mention.text + " (edited)")])
+    assert (first.stored, first.alerts) == (1, 1)
+    assert (second.stored, second.alerts) == (0, 0)
+
+
+async def test_alert_for_another_platform_waits_for_that_platform(converse) -> None:
+    chat = await converse(user="alice")
+    await chat.service.core.subscriptions.subscribe(
+        Actor("slack", "U1"), ChannelRef("slack", "C1", "T1"), "flood"
+    )
+    await chat.say("/alerts subscribe flood")
+    mention = next(m for m in demo_feed() if "flood" in m.text.lower())
+    result = await chat.service.pipeline.ingest([mention])
+    assert result.alerts == 2
+    shown = await chat.tick()
+    assert shown.count("Mention on Sandbox") == 1  # the console's; Slack's stays queued
+    async with chat.service.db.transaction() as session:
+        pending = await MentionStore(session).claim_undelivered(
+            ["slack"], now=chat.clock.now(), stale_after=timedelta(minutes=2), limit=10
+        )
+    assert [alert.channel.channel_id for alert in pending] == ["C1"]
+
+
+async def test_reply_from_an_alert_card(converse) -> None:
+    chat = await converse(user="alice")
+    await chat.say("/alerts subscribe trapped")
+    poller = chat.service.add_demo_poller(interval=1, batch_size=500)
+    await poller.poll_once()
+    shown = await chat.tick()
+    assert "trapped" in shown.lower()
+    reference = shown.split("Reply with `/reply ", 1)[1].split(" ", 1)[0]
+    said = await chat.say(f"/reply {reference} Fire crews are on their way. Call 911 if in danger.")
+    assert "Reply draft 1" in said
+    assert CHANNEL.platform == "console"
