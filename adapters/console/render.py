@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import textwrap
+
 from chatops.cards import Card
 from chatops.domain.types import Severity
 from chatops.interaction import Reply
@@ -21,7 +23,14 @@ def render_card(card: Card, *, reaction: str, note: str = "") -> str:
     badge = f" [{card.badge}]" if card.badge else ""
     heading = f"┌─ {card.title}{badge} {note}".rstrip() + " "
     lines = [heading + "─" * max(3, WIDTH - len(heading))]
-    lines += [f"│ {line}" for line in (card.body.splitlines() or [""])]
+    for paragraph in card.body.splitlines() or [""]:
+        lines += [
+            f"│ {line}"
+            for line in textwrap.wrap(
+                paragraph, WIDTH - 2, break_long_words=False, break_on_hyphens=False
+            )
+            or [""]
+        ]
     lines.append("│")
     lines += [f"│ {field.label}: {field.value}" for field in card.fields]
     if card.kind == "draft":
