@@ -78,6 +78,15 @@ class Publisher:
             if state is DraftState.APPROVED:
                 row.state = next_state(row.id, state, DraftEvent.DUE).value
                 row.updated_at = now
+                await AuditLog(session).record(
+                    at=now,
+                    actor=SYSTEM_ACTOR.user_id,
+                    platform=SYSTEM_ACTOR.platform,
+                    action="publishing",
+                    draft_id=row.id,
+                    worker=self.worker_id,
+                    text=row.text,
+                )
             elif state is not DraftState.PUBLISHING:
                 held = await outbox.holds(claim)
                 if held is not None:

@@ -100,6 +100,7 @@ def test_acceptance_transcript_and_audit_export(empty_database: str, backend: st
         ("created", "alice"),
         ("approval", "bob"),
         ("approved", "bob"),
+        ("publishing", "chatops"),
         ("published", "chatops"),
     ]
     assert all(e["at"] and e["draft_id"] == 1 for e in events)
@@ -182,9 +183,10 @@ def test_serve_reports_health_and_stops_on_sigterm(empty_database: str, backend:
     assert server.returncode == 0, server.stderr.read() if server.stderr else ""
 
 
-def test_demo_console_shows_alerts(tmp_path: Path) -> None:
-    url = f"sqlite+aiosqlite:///{tmp_path / 'demo.db'}"
-    result = run(["console", "--user", "alice"], url, "/alerts list\n")
+def test_demo_console_shows_alerts(empty_database: str, backend: str) -> None:
+    if backend == "postgres":
+        run(["db", "upgrade"], empty_database)
+    result = run(["console", "--user", "alice"], empty_database, "/alerts list\n")
     assert result.returncode == 0, result.stderr
     assert "Demo feed on" in result.stdout
     assert "┌─ Mention on Sandbox [SANDBOX]" in result.stdout

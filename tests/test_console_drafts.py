@@ -228,10 +228,11 @@ async def test_every_state_change_is_audited(converse) -> None:
         ("created", "alice"),
         ("approval", "bob"),
         ("approved", "bob"),
+        ("publishing", "chatops"),
         ("published", "chatops"),
     ]
     assert events[1].details["via"] == "reaction"
-    assert events[3].details["url"].startswith("https://sandbox.invalid/")
+    assert events[4].details["url"].startswith("https://sandbox.invalid/")
     shown = await chat.say("/social audit")
     assert "alice (console)  created draft 1" in shown
     assert "published draft 1" in shown

@@ -143,7 +143,16 @@ async def test_refused_publication_fails_visibly_and_can_be_retried(converse) ->
     assert "State: Published" in retried
     async with chat.service.db.transaction() as session:
         actions = [e.action for e in await AuditLog(session).events(draft_id=1)]
-    assert actions == ["created", "approval", "approved", "publish_failed", "retried", "published"]
+    assert actions == [
+        "created",
+        "approval",
+        "approved",
+        "publishing",
+        "publish_failed",
+        "retried",
+        "publishing",
+        "published",
+    ]
 
 
 async def test_two_workers_racing_publish_once(converse) -> None:
