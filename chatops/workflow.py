@@ -170,8 +170,7 @@ class DraftWorkflow:
                 due = row.scheduled_at if row.scheduled_at and row.scheduled_at > now else now
                 await OutboxStore(session).enqueue(draft_id, row.revision, due_at=due, now=now)
                 await self._audit(session, actor, "approved", draft, due_at=_iso(due))
-            draft = await store.get(draft_id)
-            cards = await store.cards(draft_id)
+            draft, cards = await self._settled(store, draft_id)
         if draft.state is DraftState.APPROVED:
             when = "publishing now" if draft.scheduled_at is None else "scheduled"
             message = f"Draft {draft_id} approved by {actor.name}; {when}."
@@ -180,8 +179,7 @@ class DraftWorkflow:
                 f"{actor.name} approved draft {draft_id} "
                 f"({count}/{draft.required_approvals} approvals)."
             )
-        await self.notifier.draft_changed(draft, cards, message)
-        return Outcome(draft, message)
+        return await self._announce(draft, cards, message)
 
     async def withdraw_approval(self, actor: Actor, draft_id: int) -> Outcome:
         """Undo one's approval (a removed reaction) while the draft is still pending."""
@@ -197,11 +195,9 @@ class DraftWorkflow:
             if not await store.remove_approval(row, approver=actor.user_id):
                 return Outcome(draft, f"You had not approved draft {draft_id}.", changed=False)
             await self._audit(session, actor, "approval_withdrawn", draft)
-            draft = await store.get(draft_id)
-            cards = await store.cards(draft_id)
+            draft, cards = await self._settled(store, draft_id)
         message = f"{actor.name} withdrew their approval of draft {draft_id}."
-        await self.notifier.draft_changed(draft, cards, message)
-        return Outcome(draft, message)
+        return await self._announce(draft, cards, message)
 
     async def reject(self, actor: Actor, draft_id: int, reason: str) -> Outcome:
         async with self.db.transaction() as session:
@@ -212,11 +208,9 @@ class DraftWorkflow:
             )
             self._move(row, new_state)
             await self._audit(session, actor, "rejected", draft, reason=reason)
-            draft = await store.get(draft_id)
-            cards = await store.cards(draft_id)
+            draft, cards = await self._settled(store, draft_id)
         message = f"Draft {draft_id} rejected by {actor.name}" + (f": {reason}" if reason else ".")
-        await self.notifier.draft_changed(draft, cards, message)
-        return Outcome(draft, message)
+        return await self._announce(draft, cards, message)
 
     async def cancel(self, actor: Actor, draft_id: int) -> Outcome:
         async with self.db.transaction() as session:
@@ -226,11 +220,9 @@ class DraftWorkflow:
             self._move(row, new_state)
             await OutboxStore(session).cancel(draft_id, now=self.clock.now())
             await self._audit(session, actor, "cancelled", draft)
-            draft = await store.get(draft_id)
-            cards = await store.cards(draft_id)
+            draft, cards = await self._settled(store, draft_id)
         message = f"Draft {draft_id} cancelled by {actor.name}."
-        await self.notifier.draft_changed(draft, cards, message)
-        return Outcome(draft, message)
+        return await self._announce(draft, cards, message)
 
     async def edit(self, actor: Actor, draft_id: int, text: str) -> Outcome:
         if not text.strip():
@@ -258,12 +250,10 @@ class DraftWorkflow:
                 approvals_cleared=had_approvals,
                 findings=[f.code for f in findings],
             )
-            draft = await store.get(draft_id)
-            cards = await store.cards(draft_id)
+            draft, cards = await self._settled(store, draft_id)
         cleared = " Approvals were cleared." if had_approvals else ""
         message = f"Draft {draft_id} edited by {actor.name}.{cleared}"
-        await self.notifier.draft_changed(draft, cards, message)
-        return Outcome(draft, message)
+        return await self._announce(draft, cards, message)
 
     async def retry(self, actor: Actor, draft_id: int) -> Outcome:
         now = self.clock.now()
@@ -277,11 +267,9 @@ class DraftWorkflow:
             row.error = None
             await OutboxStore(session).enqueue(draft_id, row.revision, due_at=now, now=now)
             await self._audit(session, actor, "retried", draft)
-            draft = await store.get(draft_id)
-            cards = await store.cards(draft_id)
+            draft, cards = await self._settled(store, draft_id)
         message = f"Draft {draft_id} queued for publication again by {actor.name}."
-        await self.notifier.draft_changed(draft, cards, message)
-        return Outcome(draft, message)
+        return await self._announce(draft, cards, message)
 
     async def resolve_mention(self, reference: str) -> StoredMention:
         """A mention by id or link: from storage, else asked of the network and stored."""
@@ -324,6 +312,14 @@ class DraftWorkflow:
             raise _not_found(draft_id)
         bind_draft(draft_id)
         return store, row, await store.get(draft_id)
+
+    async def _settled(self, store: DraftStore, draft_id: int) -> tuple[Draft, list[MessageRef]]:
+        """The draft as committed and where its cards are, to announce after the commit."""
+        return await store.get(draft_id), await store.cards(draft_id)
+
+    async def _announce(self, draft: Draft, cards: list[MessageRef], message: str) -> Outcome:
+        await self.notifier.draft_changed(draft, cards, message)
+        return Outcome(draft, message)
 
     def _move(self, row: DraftRow, state: DraftState) -> None:
         row.state = state.value
