@@ -8,9 +8,11 @@ post made under the same idempotency key, so an interrupted attempt is never dou
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import Any
 
 import structlog
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from chatops.clock import Clock
 from chatops.domain.drafts import DraftEvent, next_state
@@ -78,12 +80,11 @@ class Publisher:
             if state is DraftState.APPROVED:
                 row.state = next_state(row.id, state, DraftEvent.DUE).value
                 row.updated_at = now
-                await AuditLog(session).record(
-                    at=now,
-                    actor=SYSTEM_ACTOR.user_id,
-                    platform=SYSTEM_ACTOR.platform,
-                    action="publishing",
-                    draft_id=row.id,
+                await _audit(
+                    session,
+                    now,
+                    "publishing",
+                    row.id,
                     worker=self.worker_id,
                     text=row.text,
                 )
@@ -143,12 +144,11 @@ class Publisher:
                 claim.draft_id, external_id=post.external_id, url=post.url, now=now
             )
             await outbox.finish(row, status=DONE, now=now)
-            await AuditLog(session).record(
-                at=now,
-                actor=SYSTEM_ACTOR.user_id,
-                platform=SYSTEM_ACTOR.platform,
-                action="published",
-                draft_id=claim.draft_id,
+            await _audit(
+                session,
+                now,
+                "published",
+                claim.draft_id,
                 external_id=post.external_id,
                 url=post.url,
                 text=draft_row.text,
@@ -179,12 +179,11 @@ class Publisher:
             draft_row.error = error
             draft_row.updated_at = now
             await outbox.finish(row, status=FAILED, now=now, error=error)
-            await AuditLog(session).record(
-                at=now,
-                actor=SYSTEM_ACTOR.user_id,
-                platform=SYSTEM_ACTOR.platform,
-                action="publish_failed",
-                draft_id=claim.draft_id,
+            await _audit(
+                session,
+                now,
+                "publish_failed",
+                claim.draft_id,
                 error=error,
                 attempts=claim.attempt,
             )
@@ -196,3 +195,17 @@ class Publisher:
             f"Publication of draft {claim.draft_id} failed: {error}. "
             f"An approver can retry it with `/social retry {claim.draft_id}`.",
         )
+
+
+async def _audit(
+    session: AsyncSession, now: datetime, action: str, draft_id: int, **details: Any
+) -> None:
+    """The publisher acts as the bot itself, so its events name the system actor."""
+    await AuditLog(session).record(
+        at=now,
+        actor=SYSTEM_ACTOR.user_id,
+        platform=SYSTEM_ACTOR.platform,
+        action=action,
+        draft_id=draft_id,
+        **details,
+    )

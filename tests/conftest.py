@@ -13,6 +13,7 @@ import shutil
 import uuid
 from collections.abc import AsyncIterator, Coroutine, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -52,38 +53,40 @@ async def _admin(sql: str) -> None:
         await connection.close()
 
 
-@pytest.fixture(scope="session")
-def postgres_url() -> Iterator[str]:
-    """A migrated PostgreSQL database for this test run, dropped at the end."""
-    name = f"chatops_test_{uuid.uuid4().hex[:10]}"
+@contextmanager
+def scratch_postgres(prefix: str) -> Iterator[str]:
+    """A new, empty PostgreSQL database (its SQLAlchemy URL), dropped afterwards."""
+    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
     try:
         _run_apart(_admin(f'CREATE DATABASE "{name}"'))
     except (OSError, asyncpg.PostgresError, TimeoutError) as error:
         _postgres_unavailable(f"{type(error).__name__}: {error}")
     base = POSTGRES_ADMIN_DSN.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://")
-    url = f"{base}/{name}"
+    try:
+        yield f"{base}/{name}"
+    finally:
+        _run_apart(_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
-    async def migrate() -> None:
-        db = Database(url)
-        await db.upgrade()
-        await db.dispose()
 
-    _run_apart(migrate())
-    yield url
-    _run_apart(_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A migrated PostgreSQL database for this test run, dropped at the end."""
+    with scratch_postgres("chatops_test") as url:
+        _run_apart(_migrate(url))
+        yield url
+
+
+async def _migrate(url: str) -> None:
+    db = Database(url)
+    await db.upgrade()
+    await db.dispose()
 
 
 @pytest.fixture(scope="session")
 def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A migrated SQLite file, copied for each test (faster than migrating each time)."""
     path = tmp_path_factory.mktemp("template") / "template.db"
-
-    async def migrate() -> None:
-        db = Database(f"sqlite+aiosqlite:///{path}")
-        await db.upgrade()
-        await db.dispose()
-
-    _run_apart(migrate())
+    _run_apart(_migrate(f"sqlite+aiosqlite:///{path}"))
     return path
 
 

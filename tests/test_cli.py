@@ -12,14 +12,12 @@ import subprocess
 import sys
 import time
 import urllib.request
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
-import asyncpg
 import pytest
 
-from tests.conftest import POSTGRES_ADMIN_DSN, _postgres_unavailable, _run_apart
+from tests.conftest import scratch_postgres
 
 CHATOPS = str(Path(sys.executable).with_name("chatops"))
 ACCEPTANCE = [
@@ -50,22 +48,8 @@ def empty_database(backend: str, tmp_path: Path) -> Iterator[str]:
     if backend == "sqlite":
         yield f"sqlite+aiosqlite:///{tmp_path / 'fresh.db'}"
         return
-    name = f"chatops_cli_{uuid.uuid4().hex[:10]}"
-
-    async def admin(sql: str) -> None:
-        connection = await asyncpg.connect(POSTGRES_ADMIN_DSN, timeout=5)
-        try:
-            await connection.execute(sql)
-        finally:
-            await connection.close()
-
-    try:
-        _run_apart(admin(f'CREATE DATABASE "{name}"'))
-    except (OSError, asyncpg.PostgresError, TimeoutError) as error:
-        _postgres_unavailable(f"{type(error).__name__}: {error}")
-    base = POSTGRES_ADMIN_DSN.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://")
-    yield f"{base}/{name}"
-    _run_apart(admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    with scratch_postgres("chatops_cli") as url:
+        yield url
 
 
 def test_check_prints_findings_and_exit_status() -> None:
