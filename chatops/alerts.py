@@ -8,7 +8,10 @@ import structlog
 
 from chatops.cards import alert_card
 from chatops.clock import Clock
+from chatops.domain.errors import ChannelUnavailable
+from chatops.domain.types import SYSTEM_ACTOR, Alert, ChannelRef
 from chatops.notify import Notifier
+from chatops.storage.audit import AuditLog
 from chatops.storage.database import Database
 from chatops.storage.mentions import MentionStore
 
@@ -24,7 +27,11 @@ class AlertDelivery:
         self.notifier = notifier
 
     async def deliver_pending(self, *, limit: int = 50) -> int:
-        """Post undelivered alerts; a failed post goes back in the queue, never dropped."""
+        """Post undelivered alerts; a failed post goes back in the queue, never dropped.
+
+        A channel the bot can no longer post in is not retried forever: its
+        subscriptions are paused and the platform's admins are told what to fix.
+        """
         platforms = list(self.notifier.chats)
         if not platforms:
             return 0
@@ -33,21 +40,63 @@ class AlertDelivery:
                 platforms, now=self.clock.now(), stale_after=STALE_CLAIM, limit=limit
             )
         delivered = 0
+        lost_channels: set[tuple[str, str, str]] = set()
         for alert in alerts:
-            chat = self.notifier.chats[alert.channel.platform]
-            card = alert_card(
-                alert,
-                zone=self.notifier.zone,
-                network_label=self.notifier.label(alert.mention.mention.network),
-            )
+            key = (alert.channel.platform, alert.channel.workspace_id, alert.channel.channel_id)
             message_id: str | None = None
-            try:
-                message_id = (await chat.post_card(alert.channel, card)).message_id
-                delivered += 1
-            except Exception:
-                log.exception("alert_delivery_failed", alert_id=alert.id, platform=chat.platform)
+            give_up = key in lost_channels
+            if not give_up:
+                try:
+                    message_id = await self._post(alert)
+                    delivered += 1
+                except ChannelUnavailable as error:
+                    give_up = True
+                    lost_channels.add(key)
+                    await self.channel_lost(alert, error.reason)
+                except Exception:
+                    log.exception("alert_delivery_failed", alert_id=alert.id)
             async with self.db.transaction() as session:
                 await MentionStore(session).mark_delivered(
-                    alert.id, message_id, now=self.clock.now()
+                    alert.id, message_id, now=self.clock.now(), give_up=give_up
                 )
         return delivered
+
+    async def _post(self, alert: Alert) -> str:
+        chat = self.notifier.chats[alert.channel.platform]
+        card = alert_card(
+            alert,
+            zone=self.notifier.zone,
+            network_label=self.notifier.label(alert.mention.mention.network),
+        )
+        return (await chat.post_card(alert.channel, card)).message_id
+
+    async def channel_lost(self, alert: Alert, reason: str) -> None:
+        await pause_channel(self.db, self.clock, self.notifier, alert.channel, reason)
+
+
+async def pause_channel(
+    db: Database, clock: Clock, notifier: Notifier, channel: ChannelRef, reason: str
+) -> None:
+    """Stop relaying into a channel the bot lost, record it, and tell the admins."""
+    now = clock.now()
+    async with db.transaction() as session:
+        paused = await MentionStore(session).pause_channel(channel)
+        for subscription in paused:
+            await AuditLog(session).record(
+                at=now,
+                actor=SYSTEM_ACTOR.user_id,
+                platform=channel.platform,
+                channel=channel.channel_id,
+                action="subscription_paused",
+                subscription_id=subscription.id,
+                reason=reason,
+            )
+    if paused:
+        ids = ", ".join(str(s.id) for s in paused)
+        await notifier.warn_admins(
+            channel.platform,
+            channel.workspace_id,
+            f"I can no longer post in channel {channel.channel_id} ({reason}), so its "
+            f"alert subscriptions ({ids}) are paused. Invite me back and subscribe again "
+            "with `/alerts subscribe ...`.",
+        )

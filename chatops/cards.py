@@ -110,11 +110,7 @@ def alert_card(alert: Alert, *, zone: ZoneInfo, network_label: str) -> Card:
         title=f"Mention on {network_label}",
         body=mention.text,
         fields=tuple(fields),
-        actions=(
-            CardAction("alert_reply", "Reply", str(alert.id), "primary"),
-            CardAction("alert_assign", "Assign to me", str(alert.id)),
-            CardAction("alert_handled", "Mark handled", str(alert.id)),
-        ),
+        actions=_alert_actions(alert),
         link=mention.url,
         badge="SANDBOX" if network_label.lower() == "sandbox" else "",
         footer=f"Reply with `/reply {mention.external_id} TEXT`",
@@ -128,10 +124,22 @@ def _approvals(draft: Draft) -> str:
 
 def _alert_status(alert: Alert) -> str:
     if alert.state == "handled":
-        return "Handled" + (f" by {alert.assignee}" if alert.assignee else "")
+        return "Handled" + (f" by {alert.handled_by}" if alert.handled_by else "")
     if alert.assignee:
         return f"Assigned to {alert.assignee}"
     return "Open"
+
+
+def _alert_actions(alert: Alert) -> tuple[CardAction, ...]:
+    value = str(alert.id)
+    reply = CardAction("alert_reply", "Reply", value, "primary")
+    if alert.state == "handled":
+        return (reply,)
+    return (
+        reply,
+        CardAction("alert_assign", "Assign to me", value),
+        CardAction("alert_handled", "Mark handled", value),
+    )
 
 
 def _draft_actions(draft: Draft) -> tuple[CardAction, ...]:

@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 
 from chatops.authz import RolePolicy
 from chatops.clock import Clock
+from chatops.inbox import AlertDesk
 from chatops.notify import Notifier
 from chatops.roles import RoleAdmin
 from chatops.storage.database import Database
@@ -25,6 +26,7 @@ class Core:
     workflow: DraftWorkflow
     subscriptions: Subscriptions
     roles: RoleAdmin
+    alerts: AlertDesk
 
     @property
     def network_label(self) -> str:

@@ -7,8 +7,8 @@ from zoneinfo import ZoneInfo
 
 import structlog
 
-from chatops.cards import draft_card
-from chatops.domain.types import Draft, MessageRef
+from chatops.cards import alert_card, draft_card
+from chatops.domain.types import Alert, Draft, MessageRef
 from chatops.ports import ChatPort
 
 log = structlog.get_logger(__name__)
@@ -45,3 +45,26 @@ class Notifier:
                     await chat.post_message(ref.channel, note, thread=ref)
             except Exception:
                 log.exception("card_update_failed", draft_id=draft.id, platform=chat.platform)
+
+    async def alert_changed(self, alert: Alert) -> None:
+        """Show an alert's new handling state on its card, where this process can."""
+        chat = self.chats.get(alert.channel.platform)
+        if chat is None or alert.message is None:
+            return
+        card = alert_card(
+            alert, zone=self.zone, network_label=self.label(alert.mention.mention.network)
+        )
+        try:
+            await chat.update_card(alert.message, card)
+        except Exception:
+            log.exception("alert_card_update_failed", alert_id=alert.id, platform=chat.platform)
+
+    async def warn_admins(self, platform: str, workspace_id: str, text: str) -> None:
+        log.warning("admin_warning", platform=platform, workspace=workspace_id, text=text)
+        chat = self.chats.get(platform)
+        if chat is None:
+            return
+        try:
+            await chat.warn_admins(workspace_id, text)
+        except Exception:
+            log.exception("admin_warning_failed", platform=platform)

@@ -26,6 +26,10 @@ class ChatPort(Protocol):
         self, channel: ChannelRef, text: str, *, thread: MessageRef | None = None
     ) -> MessageRef: ...
 
+    async def warn_admins(self, workspace_id: str, text: str) -> None:
+        """Tell the platform's admins about something they must fix (a lost channel)."""
+        ...
+
 
 @dataclass(frozen=True)
 class PublishRequest:

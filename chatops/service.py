@@ -21,6 +21,7 @@ from chatops.authz import RolePolicy
 from chatops.clock import Clock, SystemClock
 from chatops.core import Core
 from chatops.domain.types import Mention
+from chatops.inbox import AlertDesk
 from chatops.listening import MentionPoller
 from chatops.monitoring import MentionPipeline
 from chatops.notify import Notifier
@@ -119,6 +120,7 @@ def build_service(
         workflow=workflow,
         subscriptions=Subscriptions(db=db, clock=clock),
         roles=RoleAdmin(db=db, clock=clock, policy=policy),
+        alerts=AlertDesk(db=db, clock=clock, notifier=notifier),
     )
     publisher = Publisher(
         db=db,

@@ -56,6 +56,10 @@ class Subscriptions:
             )
         return removed
 
+    async def of_workspace(self, platform: str, workspace_id: str) -> list[Subscription]:
+        async with self.db.transaction() as session:
+            return await MentionStore(session).subscriptions_of_workspace(platform, workspace_id)
+
     async def of_channel(self, channel: ChannelRef) -> list[Subscription]:
         async with self.db.transaction() as session:
             return await MentionStore(session).subscriptions(channel)

@@ -138,6 +138,11 @@ class DraftWorkflow:
                 [DraftState.PENDING, DraftState.APPROVED, DraftState.PUBLISHING, DraftState.FAILED]
             )
 
+    async def awaiting(self, actor: Actor) -> list[Draft]:
+        """Pending drafts this person could approve: not their own, not yet approved by them."""
+        async with self.db.transaction() as session:
+            return await DraftStore(session).awaiting_approval_by(actor.user_id)
+
     async def draft_for_card(self, ref: MessageRef) -> int | None:
         async with self.db.transaction() as session:
             return await DraftStore(session).draft_for_card(ref)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from chatops.domain.errors import ChatOpsError, InvalidInput
+from chatops.domain.errors import InvalidInput
 from chatops.domain.types import Draft, DraftState, Via
 from chatops.interaction import Invocation, Reply
 from chatops.logs import bind_command_context
@@ -76,7 +76,11 @@ async def retry(ctx: CommandContext, invocation: Invocation, args: str) -> list[
 async def approve_by_reaction(
     ctx: CommandContext, invocation: Invocation, draft_id: int, reaction: str, *, added: bool
 ) -> list[Reply]:
-    """A reaction on a draft's card: an approval reaction approves (or withdraws) like a button."""
+    """A reaction on a draft's card: an approval reaction approves (or withdraws) like a button.
+
+    Other reactions are ignored (an empty list); a refusal raises, so each adapter can
+    show it privately to the person who reacted.
+    """
     name = reaction.strip(":")
     if name not in ctx.core.approval_reactions:
         return []
@@ -84,13 +88,10 @@ async def approve_by_reaction(
     actor = invocation.actor
     command = "reaction_added" if added else "reaction_removed"
     with bind_command_context(platform=actor.platform, user=actor.user_id, command=command):
-        try:
-            if added:
-                outcome = await workflow.approve(actor, draft_id, Via.REACTION)
-            else:
-                outcome = await workflow.withdraw_approval(actor, draft_id)
-        except ChatOpsError as error:
-            return [Reply(str(error))]
+        if added:
+            outcome = await workflow.approve(actor, draft_id, Via.REACTION)
+        else:
+            outcome = await workflow.withdraw_approval(actor, draft_id)
     return [Reply(outcome.message)]
 
 

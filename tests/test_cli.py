@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from chatops.storage.database import head_revision
 from tests.conftest import scratch_postgres
 
 CHATOPS = str(Path(sys.executable).with_name("chatops"))
@@ -126,7 +127,7 @@ def test_out_of_date_schema_is_refused_with_the_command_to_run(
     assert doctor.returncode == 1
     assert "run `chatops db upgrade`" in doctor.stdout
     upgraded = run(["db", "upgrade"], empty_database)
-    assert "upgraded from empty to 0001" in upgraded.stdout
+    assert f"upgraded from empty to {head_revision()}" in upgraded.stdout
     assert "up to date" in run(["db", "upgrade"], empty_database).stdout
     healthy = run(["doctor"], empty_database)
     assert healthy.returncode == 0, healthy.stdout

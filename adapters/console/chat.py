@@ -36,6 +36,9 @@ class ConsoleChat:
         self._print(f"  ↳ {text}" if thread else text)
         return ref
 
+    async def warn_admins(self, workspace_id: str, text: str) -> None:
+        self._print(f"[admin] {text}")
+
     def _print(self, text: str) -> None:
         self.out.write(text + "\n")
         self.out.flush()

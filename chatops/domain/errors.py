@@ -42,3 +42,15 @@ class PublishError(Exception):
         super().__init__(message)
         self.retryable = retryable
         self.ambiguous = ambiguous
+
+
+class ChannelUnavailable(ChatOpsError):
+    """The bot cannot post in a channel (removed from it, or the channel was archived)."""
+
+    def __init__(self, channel: str, reason: str) -> None:
+        super().__init__(
+            f"I cannot post in this channel ({reason}).",
+            hint="Invite me to the channel (for example `/invite @chatops`) and try again.",
+        )
+        self.channel = channel
+        self.reason = reason

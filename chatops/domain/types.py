@@ -173,6 +173,7 @@ class Alert:
     matched: tuple[str, ...]
     message: MessageRef | None = None
     assignee: str | None = None
+    handled_by: str | None = None
 
 
 @dataclass(frozen=True)

@@ -105,6 +105,37 @@ class MentionStore:
         await self.session.flush()
         return _subscription(row)
 
+    async def subscriptions_of_workspace(
+        self, platform: str, workspace_id: str
+    ) -> list[Subscription]:
+        rows = await self.session.scalars(
+            select(SubscriptionRow)
+            .where(
+                SubscriptionRow.active.is_(True),
+                SubscriptionRow.platform == platform,
+                SubscriptionRow.workspace_id == workspace_id,
+            )
+            .order_by(SubscriptionRow.id)
+        )
+        return [_subscription(row) for row in rows]
+
+    async def pause_channel(self, channel: ChannelRef) -> list[Subscription]:
+        """Deactivate a channel's subscriptions (the bot can no longer post there)."""
+        paused = await self.subscriptions(channel)
+        await self.session.execute(
+            update(SubscriptionRow)
+            .where(
+                SubscriptionRow.platform == channel.platform,
+                SubscriptionRow.workspace_id == channel.workspace_id,
+                SubscriptionRow.channel_id == channel.channel_id,
+            )
+            .values(active=False)
+        )
+        return paused
+
+    async def alert_row(self, alert_id: int) -> AlertRow | None:
+        return await self.session.get(AlertRow, alert_id, with_for_update=True)
+
     async def add_alerts(self, alerts: Sequence[AlertRow]) -> int:
         """Add alerts, skipping any mention already relayed to the same channel."""
         if not alerts:
@@ -158,12 +189,16 @@ class MentionStore:
         await self.session.flush()
         return await self._alerts(rows)
 
-    async def mark_delivered(self, alert_id: int, message_id: str | None, *, now: datetime) -> None:
+    async def mark_delivered(
+        self, alert_id: int, message_id: str | None, *, now: datetime, give_up: bool = False
+    ) -> None:
+        """Record where the alert was posted; or queue it again; or, if the channel is
+        gone, mark it undeliverable so it is not retried forever."""
         values: dict[str, object] = {"delivered_at": now}
-        if message_id is None:
-            values["delivery"] = "pending"
-        else:
+        if message_id is not None:
             values.update(delivery="sent", message_id=message_id)
+        else:
+            values["delivery"] = "undeliverable" if give_up else "pending"
         await self.session.execute(update(AlertRow).where(AlertRow.id == alert_id).values(**values))
 
     async def alert(self, alert_id: int) -> Alert | None:
@@ -204,6 +239,7 @@ class MentionStore:
                     matched=tuple(row.matched),
                     message=message,
                     assignee=row.assignee,
+                    handled_by=row.handled_by,
                 )
             )
         return result

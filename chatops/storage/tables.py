@@ -180,6 +180,8 @@ class AlertRow(Base):
     matched: Mapped[list[Any]] = mapped_column(JSON, default=list)
     state: Mapped[str] = mapped_column(String(16), default="open")
     assignee: Mapped[str | None] = mapped_column(String(128))
+    handled_by: Mapped[str | None] = mapped_column(String(128))
+    handled_at: Mapped[datetime | None]
     delivery: Mapped[str] = mapped_column(String(16), default="pending", index=True)
     delivery_claimed_at: Mapped[datetime | None]
     message_id: Mapped[str | None] = mapped_column(String(128))
@@ -254,3 +256,15 @@ class SandboxPostRow(Base):
     in_reply_to: Mapped[str | None] = mapped_column(String(64))
     idempotency_key: Mapped[str] = mapped_column(String(128), unique=True)
     created_at: Mapped[datetime]
+
+
+class ChatEventRow(Base):
+    """Chat platform events already handled, so a redelivered event is handled once."""
+
+    __tablename__ = "chat_events"
+    __table_args__ = (UniqueConstraint("platform", "event_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    platform: Mapped[str] = mapped_column(String(32))
+    event_id: Mapped[str] = mapped_column(String(128))
+    received_at: Mapped[datetime] = mapped_column(index=True)
