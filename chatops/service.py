@@ -16,6 +16,7 @@ from datetime import timedelta
 from adapters.sandbox.feed import NETWORK as SANDBOX
 from adapters.sandbox.feed import demo_feed
 from adapters.sandbox.network import SandboxNetwork
+from adapters.slack.integration import SlackIntegration, slack_configured
 from chatops.alerts import AlertDelivery
 from chatops.authz import RolePolicy
 from chatops.clock import Clock, SystemClock
@@ -51,6 +52,7 @@ class Service:
     pipeline: MentionPipeline
     delivery: AlertDelivery
     pollers: list[tuple[MentionPoller, float]] = field(default_factory=list)
+    slack: SlackIntegration | None = None
 
     def context(self, chat: ChatPort) -> CommandContext:
         self.notifier.register(chat)
@@ -87,6 +89,14 @@ class Service:
 
     async def close(self) -> None:
         await self.db.dispose()
+
+    async def start_integrations(self) -> None:
+        if self.slack is not None:
+            await self.slack.start()
+
+    async def stop_integrations(self) -> None:
+        if self.slack is not None:
+            await self.slack.stop()
 
 
 def build_service(
@@ -131,14 +141,20 @@ def build_service(
         lease=timedelta(seconds=settings.publish_lease_seconds),
         max_attempts=settings.publish_max_attempts,
     )
+    registry = build_registry()
+    slack = None
+    if slack_configured(settings):
+        slack = SlackIntegration(settings, core=core, registry=registry)
+        notifier.register(slack.chat)
     return Service(
+        slack=slack,
         settings=settings,
         db=db,
         clock=clock,
         social=social,
         notifier=notifier,
         core=core,
-        registry=build_registry(),
+        registry=registry,
         publisher=publisher,
         pipeline=MentionPipeline(db=db, clock=clock),
         delivery=AlertDelivery(db=db, clock=clock, notifier=notifier),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from chatops.domain.errors import InvalidInput
+from chatops.domain.errors import ChannelUnavailable, InvalidInput
 from chatops.domain.types import Draft
 from chatops.interaction import Invocation, Reply
 from chatops.scheduling import format_local, parse_when
@@ -28,8 +28,7 @@ async def post(ctx: CommandContext, invocation: Invocation, args: str) -> list[R
         invocation.channel,
         NewDraft(text=text, account=options.get("--account"), scheduled_at=scheduled),
     )
-    await show_draft_card(ctx, invocation.channel, draft)
-    return [_receipt(ctx, draft)]
+    return [await _show_and_receipt(ctx, invocation, draft)]
 
 
 async def reply(ctx: CommandContext, invocation: Invocation, args: str) -> list[Reply]:
@@ -43,8 +42,18 @@ async def reply(ctx: CommandContext, invocation: Invocation, args: str) -> list[
     draft = await ctx.core.workflow.create(
         invocation.actor, invocation.channel, NewDraft(text=text.strip(), reply_to=mention)
     )
-    await show_draft_card(ctx, invocation.channel, draft)
-    return [_receipt(ctx, draft)]
+    return [await _show_and_receipt(ctx, invocation, draft)]
+
+
+async def _show_and_receipt(ctx: CommandContext, invocation: Invocation, draft: Draft) -> Reply:
+    """Post the card where the command ran; if the bot cannot post there, the draft
+    still exists and the person is told how to fix the channel."""
+    receipt = _receipt(ctx, draft)
+    try:
+        await show_draft_card(ctx, invocation.channel, draft)
+    except ChannelUnavailable as error:
+        return Reply(receipt.text, lines=(*receipt.lines, f"But: {error}"))
+    return receipt
 
 
 def _receipt(ctx: CommandContext, draft: Draft) -> Reply:

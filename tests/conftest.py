@@ -131,3 +131,21 @@ async def converse(database_url: str) -> AsyncIterator[object]:
     yield start
     for conversation in started:
         await conversation.close()
+
+
+@pytest.fixture
+async def fake_slack() -> AsyncIterator[object]:
+    from tests.fakes.slack import FakeSlack
+
+    async with FakeSlack() as fake:
+        yield fake
+
+
+@pytest.fixture
+async def slack(fake_slack: object, database_url: str) -> AsyncIterator[object]:
+    """The web app with Slack mounted, on the test database, against the fake Slack."""
+    from tests.slack_harness import SlackDriver
+
+    driver = await SlackDriver.start(fake_slack, database_url)  # type: ignore[arg-type]
+    yield driver
+    await driver.close()

@@ -13,7 +13,19 @@ def build_web_app(service: Service) -> web.Application:
     app = web.Application(client_max_size=1024**2)
     app[SERVICE_KEY] = service
     app.router.add_get("/healthz", healthz)
+    if service.slack is not None:
+        service.slack.mount(app)
+    app.on_startup.append(_start_integrations)
+    app.on_cleanup.append(_stop_integrations)
     return app
+
+
+async def _start_integrations(app: web.Application) -> None:
+    await app[SERVICE_KEY].start_integrations()
+
+
+async def _stop_integrations(app: web.Application) -> None:
+    await app[SERVICE_KEY].stop_integrations()
 
 
 async def healthz(request: web.Request) -> web.Response:

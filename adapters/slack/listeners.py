@@ -1,0 +1,298 @@
+"""Bolt listeners: each translates a Slack request and hands it to the same core and
+commands the console uses. No business rule lives here."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+import structlog
+from slack_bolt.async_app import AsyncApp
+from slack_bolt.response import BoltResponse
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from adapters.slack import blocks
+from adapters.slack.chat import PLATFORM, SlackChat
+from adapters.slack.payloads import (
+    actor_of,
+    command_channel,
+    modal_value,
+    reacted_message,
+    reaction_name,
+    team_of,
+)
+from adapters.slack.text import to_plain
+from chatops.alerts import pause_channel
+from chatops.core import Core
+from chatops.domain.errors import ChatOpsError
+from chatops.domain.types import Actor, ChannelRef, Via
+from chatops.interaction import Invocation
+from chatops.storage.events import EventLog
+from chatops.workflow import NewDraft
+from commands import CommandContext, CommandRegistry
+from commands.cards import show_draft_card
+from commands.social import approve_by_reaction
+
+log = structlog.get_logger(__name__)
+
+SLASH_COMMANDS = ("/post", "/reply", "/alerts", "/social")
+RECEIPT_PREVIEW = 60
+
+Respond = Callable[..., Awaitable[Any]]
+Ack = Callable[..., Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class SlackHandlers:
+    core: Core
+    registry: CommandRegistry
+    chat: SlackChat
+
+    @property
+    def context(self) -> CommandContext:
+        return CommandContext(core=self.core, chat=self.chat)
+
+    def register(self, app: AsyncApp) -> None:
+        app.middleware(self.once_per_event)
+        for command in SLASH_COMMANDS:
+            app.command(command)(self.on_command)
+        app.action("draft_approve")(self.on_draft_button)
+        app.action("draft_cancel")(self.on_draft_button)
+        app.action("draft_retry")(self.on_draft_button)
+        app.action("draft_reject")(self.on_open_reject)
+        app.action("draft_edit")(self.on_open_edit)
+        app.action("alert_reply")(self.on_open_reply)
+        app.action("alert_assign")(self.on_alert_button)
+        app.action("alert_handled")(self.on_alert_button)
+        app.view(blocks.REJECT_CALLBACK)(self.on_reject_submitted)
+        app.view(blocks.EDIT_CALLBACK)(self.on_edit_submitted)
+        app.view(blocks.REPLY_CALLBACK)(self.on_reply_submitted)
+        app.event("reaction_added")(self.on_reaction_added)
+        app.event("reaction_removed")(self.on_reaction_removed)
+        app.event("app_home_opened")(self.on_home_opened)
+        for lost in ("channel_left", "group_left", "channel_archive", "group_archive"):
+            app.event(lost)(self.on_channel_lost)
+
+    async def once_per_event(
+        self, body: dict[str, Any], next: Callable[[], Awaitable[None]]
+    ) -> BoltResponse | None:
+        """Slack redelivers events it thinks were missed (X-Slack-Retry-Num); handle each once."""
+        event_id = body.get("event_id") if body.get("type") == "event_callback" else None
+        if event_id:
+            async with self.core.db.transaction() as session:
+                first = await EventLog(session).first_time(
+                    PLATFORM, str(event_id), now=self.core.clock.now()
+                )
+            if not first:
+                log.info("slack_event_duplicate", event_id=event_id)
+                return BoltResponse(status=200, body="")
+        await next()
+        return None
+
+    async def on_command(self, ack: Ack, body: dict[str, Any], respond: Respond) -> None:
+        """Ack at once with a receipt; the command runs after Slack has its answer."""
+        command = str(body.get("command", "")).lstrip("/")
+        text = to_plain(str(body.get("text", "")))
+        shown = text if len(text) <= RECEIPT_PREVIEW else text[: RECEIPT_PREVIEW - 1] + "…"
+        await ack(response_type="ephemeral", text=f":hourglass_flowing_sand: `/{command} {shown}`")
+        invocation = Invocation(actor_of(body), command_channel(body), command, text)
+        for reply in await self.registry.dispatch(self.context, invocation):
+            await respond(
+                text=reply.render(),
+                response_type="ephemeral" if reply.ephemeral else "in_channel",
+            )
+
+    async def on_draft_button(
+        self, ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond
+    ) -> None:
+        await ack()
+        actor = actor_of(body)
+        draft_id = int(action["value"])
+        workflow = self.core.workflow
+        try:
+            if action["action_id"] == "draft_approve":
+                outcome = await workflow.approve(actor, draft_id, Via.BUTTON)
+            elif action["action_id"] == "draft_cancel":
+                outcome = await workflow.cancel(actor, draft_id)
+            else:
+                outcome = await workflow.retry(actor, draft_id)
+        except ChatOpsError as error:
+            await respond(text=str(error), response_type="ephemeral", replace_original=False)
+            return
+        if not outcome.changed:
+            await respond(text=outcome.message, response_type="ephemeral", replace_original=False)
+
+    async def on_open_reject(
+        self, ack: Ack, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient
+    ) -> None:
+        await ack()
+        view = blocks.text_modal(
+            callback_id=blocks.REJECT_CALLBACK,
+            title="Reject draft",
+            label=f"Why is draft {action['value']} rejected?",
+            submit="Reject",
+            metadata=json.dumps({"draft_id": int(action["value"])}),
+            placeholder="The author sees this reason in the card's thread.",
+        )
+        await client.views_open(trigger_id=body["trigger_id"], view=view)
+
+    async def on_open_edit(
+        self,
+        ack: Ack,
+        body: dict[str, Any],
+        action: dict[str, Any],
+        client: AsyncWebClient,
+        respond: Respond,
+    ) -> None:
+        await ack()
+        try:
+            draft = await self.core.workflow.get(int(action["value"]))
+        except ChatOpsError as error:
+            await respond(text=str(error), response_type="ephemeral", replace_original=False)
+            return
+        view = blocks.text_modal(
+            callback_id=blocks.EDIT_CALLBACK,
+            title=f"Edit draft {draft.id}",
+            label="Text (saving clears approvals)",
+            submit="Save",
+            metadata=json.dumps({"draft_id": draft.id}),
+            initial=draft.text,
+        )
+        await client.views_open(trigger_id=body["trigger_id"], view=view)
+
+    async def on_open_reply(
+        self, ack: Ack, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient
+    ) -> None:
+        await ack()
+        alert = await self.core.alerts.get(int(action["value"]))
+        author = alert.mention.mention.author.handle
+        view = blocks.text_modal(
+            callback_id=blocks.REPLY_CALLBACK,
+            title="Reply to mention",
+            label=f"Reply to @{author} (a draft; it needs approval)",
+            submit="Create draft",
+            metadata=json.dumps({"alert_id": alert.id}),
+            placeholder=alert.mention.mention.text[:140],
+        )
+        await client.views_open(trigger_id=body["trigger_id"], view=view)
+
+    async def on_alert_button(
+        self, ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond
+    ) -> None:
+        await ack()
+        actor = actor_of(body)
+        alert_id = int(action["value"])
+        try:
+            if action["action_id"] == "alert_assign":
+                await self.core.alerts.assign(actor, alert_id)
+            else:
+                await self.core.alerts.mark_handled(actor, alert_id)
+        except ChatOpsError as error:
+            await respond(text=str(error), response_type="ephemeral", replace_original=False)
+
+    async def on_reject_submitted(
+        self, ack: Ack, body: dict[str, Any], view: dict[str, Any]
+    ) -> None:
+        draft_id = int(json.loads(view["private_metadata"])["draft_id"])
+        reason = modal_value(view, blocks.INPUT_BLOCK, blocks.INPUT_ACTION)
+        await self._submit(ack, self.core.workflow.reject(actor_of(body), draft_id, reason))
+
+    async def on_edit_submitted(self, ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
+        draft_id = int(json.loads(view["private_metadata"])["draft_id"])
+        text = to_plain(modal_value(view, blocks.INPUT_BLOCK, blocks.INPUT_ACTION))
+        await self._submit(ack, self.core.workflow.edit(actor_of(body), draft_id, text))
+
+    async def on_reply_submitted(
+        self, ack: Ack, body: dict[str, Any], view: dict[str, Any]
+    ) -> None:
+        alert = await self.core.alerts.get(int(json.loads(view["private_metadata"])["alert_id"]))
+        text = to_plain(modal_value(view, blocks.INPUT_BLOCK, blocks.INPUT_ACTION))
+        try:
+            draft = await self.core.workflow.create(
+                actor_of(body), alert.channel, NewDraft(text=text, reply_to=alert.mention)
+            )
+        except ChatOpsError as error:
+            await ack(response_action="errors", errors={blocks.INPUT_BLOCK: str(error)[:150]})
+            return
+        await ack()
+        await show_draft_card(self.context, alert.channel, draft)
+
+    async def _submit(self, ack: Ack, decision: Awaitable[object]) -> None:
+        """Run a modal's decision; a refusal is shown in the modal, next to the input."""
+        try:
+            await decision
+        except ChatOpsError as error:
+            await ack(response_action="errors", errors={blocks.INPUT_BLOCK: str(error)[:150]})
+            return
+        await ack()
+
+    async def on_reaction_added(self, body: dict[str, Any], event: dict[str, Any]) -> None:
+        await self._reaction(body, event, added=True)
+
+    async def on_reaction_removed(self, body: dict[str, Any], event: dict[str, Any]) -> None:
+        await self._reaction(body, event, added=False)
+
+    async def _reaction(self, body: dict[str, Any], event: dict[str, Any], *, added: bool) -> None:
+        message = reacted_message(event, team_of(body))
+        if message is None:
+            return
+        draft_id = await self.core.workflow.draft_for_card(message)
+        if draft_id is None:
+            return
+        actor = Actor(PLATFORM, str(event.get("user", "")))
+        invocation = Invocation(actor, message.channel, "react", reaction_name(event))
+        try:
+            await approve_by_reaction(
+                self.context, invocation, draft_id, reaction_name(event), added=added
+            )
+        except ChatOpsError as error:
+            await self.chat.post_ephemeral(message.channel, actor.user_id, str(error))
+
+    async def on_home_opened(
+        self, body: dict[str, Any], event: dict[str, Any], client: AsyncWebClient
+    ) -> None:
+        if event.get("tab", "home") != "home":
+            return
+        actor = Actor(PLATFORM, str(event.get("user", "")))
+        team = team_of(body)
+        member_of = await _bot_channels(client)
+        subscriptions = [
+            s
+            for s in await self.core.subscriptions.of_workspace(PLATFORM, team)
+            if s.channel.channel_id in member_of
+        ]
+        view = blocks.home_view(
+            awaiting=await self.core.workflow.awaiting(actor),
+            queue=await self.core.workflow.queue(),
+            subscriptions=subscriptions,
+        )
+        await client.views_publish(user_id=actor.user_id, view=view)
+
+    async def on_channel_lost(self, body: dict[str, Any], event: dict[str, Any]) -> None:
+        channel = ChannelRef(PLATFORM, str(event.get("channel", "")), team_of(body))
+        reason = "it was archived" if event.get("type", "").endswith("archive") else "I was removed"
+        log.warning("slack_channel_lost", channel=channel.channel_id, reason=reason)
+        core = self.core
+        await pause_channel(core.db, core.clock, core.notifier, channel, reason)
+
+
+async def _bot_channels(client: AsyncWebClient) -> set[str]:
+    """Channels the bot is a member of (App Home lists only their subscriptions)."""
+    channels: set[str] = set()
+    cursor = None
+    try:
+        while True:
+            page = await client.users_conversations(
+                types="public_channel,private_channel", limit=200, cursor=cursor
+            )
+            listed: list[dict[str, Any]] = page.get("channels", [])
+            channels.update(str(channel["id"]) for channel in listed)
+            cursor = (page.get("response_metadata") or {}).get("next_cursor")
+            if not cursor:
+                return channels
+    except SlackApiError as error:
+        log.warning("slack_channels_unknown", error=error.response.get("error"))
+        return channels
