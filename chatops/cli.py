@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import signal
 import sys
 from collections.abc import Sequence
@@ -101,6 +102,7 @@ async def _serve(settings: Settings, args: argparse.Namespace) -> int:
         await runner.setup()
         port = args.port or settings.port
         await web.TCPSite(runner, "0.0.0.0", port).start()
+        _freeze_startup_objects()
         print(f"chatops serving on http://0.0.0.0:{port} (health: /healthz)", file=sys.stderr)
         workers = None if args.no_workers else service.workers()
         await _until_signalled(workers)
@@ -116,7 +118,12 @@ async def _worker(settings: Settings, args: argparse.Namespace) -> int:
     service = build_service(settings)
     try:
         await service.db.ensure_schema(allow_fresh_sqlite_upgrade=False)
-        await _until_signalled(service.workers())
+        await service.start_integrations(listen=False)
+        _freeze_startup_objects()
+        try:
+            await _until_signalled(service.workers())
+        finally:
+            await service.stop_integrations()
     finally:
         await service.close()
     return 0
@@ -218,6 +225,18 @@ async def _doctor(settings: Settings, args: argparse.Namespace) -> int:
         problems += 0 if ok else 1
     print("All checks passed." if not problems else f"{problems} problem(s) found.")
     return 0 if not problems else EXIT_FAILED
+
+
+def _freeze_startup_objects() -> None:
+    """Move everything built at start-up out of the garbage collector's sight.
+
+    The libraries loaded at start-up (SQLAlchemy, slack_sdk, dateparser, ...) leave
+    hundreds of thousands of long-lived objects; without this, every full collection
+    walks them all and stalls the event loop for tens of milliseconds, which showed up
+    as the whole of the Slack ack p99 in `bench/slack_ack.py` (44 ms -> 12 ms).
+    """
+    gc.collect()
+    gc.freeze()
 
 
 def _settings_errors(error: ValidationError) -> str:

@@ -90,9 +90,11 @@ class Service:
     async def close(self) -> None:
         await self.db.dispose()
 
-    async def start_integrations(self) -> None:
+    async def start_integrations(self, *, listen: bool = True) -> None:
+        """Open the chat platforms' connections; `listen` also takes inbound traffic
+        (Socket Mode), which only `serve` does."""
         if self.slack is not None:
-            await self.slack.start()
+            await self.slack.start(listen=listen)
 
     async def stop_integrations(self) -> None:
         if self.slack is not None:

@@ -9,6 +9,7 @@ installations kept in the project's database.
 
 from __future__ import annotations
 
+import aiohttp
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
@@ -80,8 +81,11 @@ class SlackIntegration:
             oauth_settings=oauth_settings,
         )
         self._clients: dict[str, AsyncWebClient] = {}
+        self._session: aiohttp.ClientSession | None = None
         self.chat = SlackChat(self.client_for, admins=settings.admins)
-        SlackHandlers(core=core, registry=registry, chat=self.chat).register(self.app)
+        SlackHandlers(
+            core=core, registry=registry, chat=self.chat, http_session=lambda: self._session
+        ).register(self.app)
         self.socket: AsyncSocketModeHandler | None = None
         if self.app_token:
             self.socket = AsyncSocketModeHandler(
@@ -99,6 +103,7 @@ class SlackIntegration:
         if bot is None or not bot.bot_token:
             raise LookupError(f"Slack workspace {team_id} has not installed the app")
         client = _client(bot.bot_token, self.base_url)
+        client.session = self._session
         self._clients[team_id] = client
         return client
 
@@ -124,14 +129,22 @@ class SlackIntegration:
         response = await self.app.oauth_flow.handle_callback(await to_bolt_request(request))
         return await to_aiohttp_response(response)
 
-    async def start(self) -> None:
-        """Socket Mode connects at start-up; the SDK reconnects if the socket drops."""
-        if self.socket is not None:
+    async def start(self, *, listen: bool = True) -> None:
+        """Share one HTTP session for every Web API call (a session per call costs a new
+        connection each time); with `listen`, Socket Mode connects, and the SDK
+        reconnects by itself if the socket drops."""
+        self._session = aiohttp.ClientSession()
+        for client in (self.client, *self._clients.values()):
+            client.session = self._session
+        if listen and self.socket is not None:
             await self.socket.connect_async()  # type: ignore[no-untyped-call]
 
     async def stop(self) -> None:
         if self.socket is not None:
             await self.socket.close_async()  # type: ignore[no-untyped-call]
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
 
 
 def _client(token: str | None, base_url: str) -> AsyncWebClient:

@@ -3,16 +3,19 @@ commands the console uses. No business rule lives here."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
+import aiohttp
 import structlog
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.response import BoltResponse
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
+from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from adapters.slack import blocks
 from adapters.slack.chat import PLATFORM, SlackChat
@@ -39,7 +42,10 @@ from commands.social import approve_by_reaction
 log = structlog.get_logger(__name__)
 
 SLASH_COMMANDS = ("/post", "/reply", "/alerts", "/social")
+LOST_CHANNEL_EVENTS = ("channel_left", "group_left", "channel_archive", "group_archive")
+EVENTS = ("app_home_opened", "reaction_added", "reaction_removed", *LOST_CHANNEL_EVENTS)
 RECEIPT_PREVIEW = 60
+WORK_SLOTS = 2
 
 Respond = Callable[..., Awaitable[Any]]
 Ack = Callable[..., Awaitable[None]]
@@ -47,9 +53,15 @@ Ack = Callable[..., Awaitable[None]]
 
 @dataclass(frozen=True)
 class SlackHandlers:
+    """`http_session` gives the shared session for response_url replies (or None before
+    start-up); `work_slots` bounds how many commands run their work at once, so a burst
+    of commands cannot crowd the event loop and delay the next acknowledgements."""
+
     core: Core
     registry: CommandRegistry
     chat: SlackChat
+    http_session: Callable[[], aiohttp.ClientSession | None]
+    work_slots: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(WORK_SLOTS))
 
     @property
     def context(self) -> CommandContext:
@@ -73,7 +85,7 @@ class SlackHandlers:
         app.event("reaction_added")(self.on_reaction_added)
         app.event("reaction_removed")(self.on_reaction_removed)
         app.event("app_home_opened")(self.on_home_opened)
-        for lost in ("channel_left", "group_left", "channel_archive", "group_archive"):
+        for lost in LOST_CHANNEL_EVENTS:
             app.event(lost)(self.on_channel_lost)
 
     async def once_per_event(
@@ -92,18 +104,21 @@ class SlackHandlers:
         await next()
         return None
 
-    async def on_command(self, ack: Ack, body: dict[str, Any], respond: Respond) -> None:
+    async def on_command(self, ack: Ack, body: dict[str, Any]) -> None:
         """Ack at once with a receipt; the command runs after Slack has its answer."""
         command = str(body.get("command", "")).lstrip("/")
         text = to_plain(str(body.get("text", "")))
         shown = text if len(text) <= RECEIPT_PREVIEW else text[: RECEIPT_PREVIEW - 1] + "…"
         await ack(response_type="ephemeral", text=f":hourglass_flowing_sand: `/{command} {shown}`")
         invocation = Invocation(actor_of(body), command_channel(body), command, text)
-        for reply in await self.registry.dispatch(self.context, invocation):
-            await respond(
-                text=reply.render(),
-                response_type="ephemeral" if reply.ephemeral else "in_channel",
-            )
+        async with self.work_slots:
+            replies = await self.registry.dispatch(self.context, invocation)
+            webhook = AsyncWebhookClient(str(body["response_url"]), session=self.http_session())
+            for reply in replies:
+                await webhook.send(
+                    text=reply.render(),
+                    response_type="ephemeral" if reply.ephemeral else "in_channel",
+                )
 
     async def on_draft_button(
         self, ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond
