@@ -219,8 +219,13 @@ async def _audit_export(settings: Settings, args: argparse.Namespace) -> int:
 async def _doctor(settings: Settings, args: argparse.Namespace) -> int:
     from chatops.doctor import diagnose
 
+    checks = await diagnose(settings)
+    if settings.slack_bot_token or settings.slack_app_token:
+        from adapters.slack.doctor import check_slack
+
+        checks += await check_slack(settings)
     problems = 0
-    for ok, line in await diagnose(settings):
+    for ok, line in checks:
         print(("ok    " if ok else "FAIL  ") + line)
         problems += 0 if ok else 1
     print("All checks passed." if not problems else f"{problems} problem(s) found.")

@@ -170,3 +170,36 @@ async def test_oauth_install_stores_the_workspace_and_uses_its_token(
     finally:
         await client.close()
         await service.close()
+
+
+async def test_doctor_reaches_slack_and_names_a_bad_token(fake_slack, tmp_path) -> None:
+    import asyncio
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    chatops = str(Path(sys.executable).with_name("chatops"))
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "CHATOPS_"))}
+    env.update(
+        DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path / 'doctor.db'}",
+        SLACK_API_BASE_URL=fake_slack.base_url,
+        SLACK_SIGNING_SECRET="s",
+    )
+
+    async def doctor(token: str) -> subprocess.CompletedProcess[str]:
+        return await asyncio.to_thread(
+            subprocess.run,
+            [chatops, "doctor"],
+            env={**env, "SLACK_BOT_TOKEN": token},
+            capture_output=True,
+            text=True,
+        )
+
+    await asyncio.to_thread(subprocess.run, [chatops, "db", "upgrade"], env=env, check=True)
+    good = await doctor(fake_slack.bot_token)
+    assert "ok    Slack: SLACK_BOT_TOKEN works: workspace" in good.stdout, good.stdout
+    bad = await doctor("xoxb-wrong")
+    assert bad.returncode == 1
+    assert "FAIL  Slack: SLACK_BOT_TOKEN was refused (invalid_auth)" in bad.stdout
+    assert "xoxb-wrong" not in bad.stdout + bad.stderr
