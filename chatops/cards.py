@@ -65,6 +65,9 @@ def draft_card(draft: Draft, *, zone: ZoneInfo, network_label: str) -> Card:
     ]
     if draft.reply_to_url or draft.reply_to_id:
         fields.insert(2, CardField("In reply to", draft.reply_to_url or str(draft.reply_to_id)))
+    for number, item in enumerate(draft.media, start=1):
+        described = f"alt text: {item.alt_text}" if item.alt_text else "NO ALT TEXT"
+        fields.append(CardField(f"Image {number}", f"{item.url} ({described})"))
     if draft.scheduled_at is not None:
         fields.append(CardField("Scheduled", format_local(draft.scheduled_at, zone)))
     if draft.published_url:

@@ -7,14 +7,17 @@ passes here is not refused at publication for its length.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from twitter_text import parse_tweet
 
-from chatops.domain.types import Finding, Severity
+from chatops.domain.types import Finding, MediaItem, Severity
 
 NETWORK_LIMITS = {"x": 280, "sandbox": 280}
 NEAR_LIMIT_SHARE = 0.95
+MAX_IMAGES = 4
+MAX_ALT_TEXT = 1000
 
 
 @dataclass(frozen=True)
@@ -34,13 +37,14 @@ class PolicyResult:
         return tuple(f for f in self.findings if f.severity is Severity.BLOCKING)
 
 
-def check(text: str, network: str = "x") -> PolicyResult:
-    """Return the findings for `text` as it would be posted on `network`."""
+def check(text: str, network: str = "x", media: Sequence[MediaItem] = ()) -> PolicyResult:
+    """Return the findings for `text` (and its images) as posted on `network`."""
     if network not in NETWORK_LIMITS:
         known = ", ".join(sorted(NETWORK_LIMITS))
         raise ValueError(f"unknown network {network!r}; known networks: {known}")
     limit = NETWORK_LIMITS[network]
     findings: list[Finding] = []
+    findings += _media_findings(media)
     if not text.strip():
         findings.append(
             Finding(
@@ -76,6 +80,41 @@ def check(text: str, network: str = "x") -> PolicyResult:
             )
         )
     return PolicyResult(network, weighted, limit, tuple(findings))
+
+
+def _media_findings(media: Sequence[MediaItem]) -> list[Finding]:
+    findings = []
+    if len(media) > MAX_IMAGES:
+        findings.append(
+            Finding(
+                code="too_many_images",
+                severity=Severity.BLOCKING,
+                message=f"The post has {len(media)} images; X allows {MAX_IMAGES}.",
+                suggestion="Start a new draft with fewer images.",
+            )
+        )
+    for number, item in enumerate(media, start=1):
+        if not item.alt_text.strip():
+            findings.append(
+                Finding(
+                    code="image_without_alt",
+                    severity=Severity.BLOCKING,
+                    message=f"Image {number} has no alt text, so people using screen readers "
+                    "would not know what it shows.",
+                    suggestion=f"Describe it with `/social alt ID {number} DESCRIPTION`.",
+                )
+            )
+        elif len(item.alt_text) > MAX_ALT_TEXT:
+            findings.append(
+                Finding(
+                    code="alt_text_too_long",
+                    severity=Severity.BLOCKING,
+                    message=f"Image {number}'s alt text is {len(item.alt_text)} characters; "
+                    f"X accepts {MAX_ALT_TEXT}.",
+                    suggestion="Shorten the description to the essentials.",
+                )
+            )
+    return findings
 
 
 def _label(network: str) -> str:

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from chatops.cards import Card
-from chatops.domain.types import ChannelRef, Mention, MessageRef
+from chatops.domain.types import ChannelRef, MediaItem, Mention, MessageRef
 
 
 class ChatPort(Protocol):
@@ -39,6 +39,7 @@ class PublishRequest:
     account: str
     text: str
     reply_to_id: str | None = None
+    media: tuple[MediaItem, ...] = ()
 
 
 @dataclass(frozen=True)

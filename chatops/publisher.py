@@ -103,6 +103,7 @@ class Publisher:
             account=draft.account,
             text=draft.text,
             reply_to_id=draft.reply_to_id,
+            media=draft.media,
         )
         bound = log.bind(draft_id=claim.draft_id, attempt=claim.attempt, worker=self.worker_id)
         try:

@@ -3,32 +3,61 @@
 from __future__ import annotations
 
 from chatops.domain.errors import ChannelUnavailable, InvalidInput
-from chatops.domain.types import Draft
+from chatops.domain.types import Draft, MediaItem
 from chatops.interaction import Invocation, Reply
 from chatops.scheduling import format_local, parse_when
 from chatops.workflow import NewDraft
 from commands.cards import show_draft_card
-from commands.parsing import take_options, take_word
+from commands.parsing import Options, take_options, take_word
 from commands.registry import CommandContext, Verb
 
 POST_EXAMPLE = '/post --at "tomorrow 9am" Road closure on Main St tonight 8pm-6am.'
+IMAGE_EXAMPLE = (
+    '/post --image https://example.gov/detour.png --alt "Map of the detour via Oak Ave" '
+    "Detour tonight."
+)
 REPLY_EXAMPLE = "/reply sbx-0012 Thanks for flagging this, crews are on the way."
-OPTIONS = {"--at": '`--at "tomorrow 9am"`', "--account": "`--account @PortAlderWater`"}
+OPTIONS = {
+    "--at": '`--at "tomorrow 9am"`',
+    "--account": "`--account @PortAlderWater`",
+    "--image": f"`{IMAGE_EXAMPLE}`",
+    "--alt": f"`{IMAGE_EXAMPLE}`",
+}
+MEDIA_OPTIONS = frozenset({"--image", "--alt"})
 
 
 async def post(ctx: CommandContext, invocation: Invocation, args: str) -> list[Reply]:
-    options, text = take_options(args, OPTIONS, f"`{POST_EXAMPLE}`")
+    options, text = take_options(args, OPTIONS, f"`{POST_EXAMPLE}`", repeatable=MEDIA_OPTIONS)
     if not text:
         raise InvalidInput("There is no text to post.", hint=f"Example: `{POST_EXAMPLE}`")
     scheduled = None
     if "--at" in options:
         scheduled = parse_when(options["--at"], now=ctx.core.clock.now(), zone=ctx.core.zone)
-    draft = await ctx.core.workflow.create(
-        invocation.actor,
-        invocation.channel,
-        NewDraft(text=text, account=options.get("--account"), scheduled_at=scheduled),
+    new = NewDraft(
+        text=text, account=options.get("--account"), scheduled_at=scheduled, media=_media(options)
     )
+    draft = await ctx.core.workflow.create(invocation.actor, invocation.channel, new)
     return [await _show_and_receipt(ctx, invocation, draft)]
+
+
+def _media(options: Options) -> tuple[MediaItem, ...]:
+    """`--image URL` starts an image; an `--alt TEXT` after it describes that image."""
+    media: list[MediaItem] = []
+    for name, value in options.pairs:
+        if name == "--image":
+            if not value.startswith(("https://", "http://")):
+                raise InvalidInput(
+                    f"{value!r} is not the web address of an image.",
+                    hint=f"Example: `{IMAGE_EXAMPLE}`",
+                )
+            media.append(MediaItem(value))
+        elif name == "--alt":
+            if not media:
+                raise InvalidInput(
+                    "`--alt` describes the `--image` before it.", hint=f"Example: `{IMAGE_EXAMPLE}`"
+                )
+            media[-1] = MediaItem(media[-1].url, value.strip())
+    return tuple(media)
 
 
 async def reply(ctx: CommandContext, invocation: Invocation, args: str) -> list[Reply]:
@@ -63,13 +92,12 @@ def _receipt(ctx: CommandContext, draft: Draft) -> Reply:
     text = f"{kind} {draft.id} created; it needs {needs} {plural} before it is published."
     lines = []
     if draft.scheduled_at is not None:
-        lines.append(
-            f"Once approved it will be published {format_local(draft.scheduled_at, ctx.core.zone)}."
-        )
+        when = format_local(draft.scheduled_at, ctx.core.zone)
+        lines.append(f"Once approved it will be published {when}.")
     if draft.blocking_findings:
         lines.append(
             "It has blocking findings (see the card); fix them with "
-            f"`/social edit {draft.id} NEW TEXT`."
+            f"`/social edit {draft.id} NEW TEXT` or `/social alt {draft.id} N DESCRIPTION`."
         )
     return Reply(text, lines=tuple(lines))
 
@@ -78,8 +106,9 @@ VERBS = [
     Verb(
         "post",
         "",
-        "/post [--account @handle] [--at WHEN] TEXT",
-        "Draft a new post; WHEN is natural language in the agency's time zone.",
+        "/post [--account @handle] [--at WHEN] [--image URL --alt TEXT] TEXT",
+        "Draft a new post; WHEN is natural language in the agency's time zone; every image "
+        "needs alt text.",
         POST_EXAMPLE,
         post,
     ),

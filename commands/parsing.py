@@ -36,9 +36,34 @@ def take_value(text: str, option: str, example: str) -> tuple[str, str]:
     return value, rest
 
 
-def take_options(text: str, known: dict[str, str], example: str) -> tuple[dict[str, str], str]:
+class Options:
+    """Options in the order given; `--image` and `--alt` may repeat, pairing up in order."""
+
+    def __init__(self) -> None:
+        self.pairs: list[tuple[str, str]] = []
+
+    def add(self, name: str, value: str) -> None:
+        self.pairs.append((name, value))
+
+    def __contains__(self, name: object) -> bool:
+        return any(n == name for n, _ in self.pairs)
+
+    def __getitem__(self, name: str) -> str:
+        value = self.get(name)
+        if value is None:
+            raise KeyError(name)
+        return value
+
+    def get(self, name: str, default: str | None = None) -> str | None:
+        values = [value for n, value in self.pairs if n == name]
+        return values[-1] if values else default
+
+
+def take_options(
+    text: str, known: dict[str, str], example: str, *, repeatable: frozenset[str] = frozenset()
+) -> tuple[Options, str]:
     """Leading `--name value` options (from `known`, name -> example), then the rest."""
-    options: dict[str, str] = {}
+    options = Options()
     rest = text
     while True:
         word, after = take_word(rest)
@@ -50,14 +75,16 @@ def take_options(text: str, known: dict[str, str], example: str) -> tuple[dict[s
             raise InvalidInput(
                 f"I don't know the option {name}.", hint=f"Options: {allowed}. Example: {example}"
             )
+        if name in options and name not in repeatable:
+            raise InvalidInput(f"{name} is given twice.", hint=f"Example: {example}")
         if "=" in word:
             value = word.split("=", 1)[1]
             if not value:
                 raise InvalidInput(f"{name} needs a value.", hint=f"Example: {known[name]}")
-            options[name] = value
             rest = after
         else:
-            options[name], rest = take_value(after, name, known[name])
+            value, rest = take_value(after, name, known[name])
+        options.add(name, value)
 
 
 def parse_id(value: str, what: str, example: str) -> int:

@@ -67,6 +67,24 @@ async def edit(ctx: CommandContext, invocation: Invocation, args: str) -> list[R
     return [Reply(outcome.message)]
 
 
+async def alt(ctx: CommandContext, invocation: Invocation, args: str) -> list[Reply]:
+    example = "/social alt 3 2 Sandbags stacked at the Pier 3 entrance"
+    draft_id, rest = _draft_id(args, "alt", example)
+    number_word, text = take_word(rest)
+    number = 1
+    if number_word.isdigit() and text:
+        number = int(number_word)
+    else:
+        text = rest
+    if not text.strip():
+        raise InvalidInput(
+            "`/social alt` needs the description after the id (and image number).",
+            hint=f"Example: `{example}`",
+        )
+    outcome = await ctx.core.workflow.describe_image(invocation.actor, draft_id, number, text)
+    return [Reply(outcome.message)]
+
+
 async def retry(ctx: CommandContext, invocation: Invocation, args: str) -> list[Reply]:
     draft_id, _ = _draft_id(args, "retry", "/social retry 3")
     outcome = await ctx.core.workflow.retry(invocation.actor, draft_id)
@@ -135,6 +153,14 @@ VERBS = [
         "Replace a draft's text; approvals are cleared.",
         "/social edit 3 Main St reopens at 6am.",
         edit,
+    ),
+    Verb(
+        "social",
+        "alt",
+        "/social alt ID [N] TEXT",
+        "Describe image N (default 1) of a draft for screen readers; approvals are cleared.",
+        "/social alt 3 2 Sandbags stacked at the Pier 3 entrance",
+        alt,
     ),
     Verb(
         "social",

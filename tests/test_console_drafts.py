@@ -236,3 +236,33 @@ async def test_every_state_change_is_audited(converse) -> None:
     shown = await chat.say("/social audit")
     assert "alice (console)  created draft 1" in shown
     assert "published draft 1" in shown
+
+
+async def test_an_image_without_alt_text_blocks_approval_until_described(converse) -> None:
+    chat = await converse(user="alice")
+    shown = await chat.say(
+        "/post --image https://example.gov/detour.png --image https://example.gov/map.png "
+        '--alt "Map of the Oak Ave detour" Detour tonight.'
+    )
+    assert "Image 1: https://example.gov/detour.png (NO ALT TEXT)" in shown
+    assert "Image 2: https://example.gov/map.png (alt text: Map of the Oak Ave detour)" in shown
+    assert "Image 1 has no alt text" in shown
+    refused = await chat.say("/as bob", "/social approve 1")
+    assert "cannot be approved yet" in refused
+    described = await chat.say("/as alice", "/social alt 1 1 Orange detour sign on Main St")
+    assert "described image 1 of draft 1" in described
+    assert (
+        "Image 1: https://example.gov/detour.png (alt text: Orange detour sign on Main St)"
+        in described
+    )
+    assert "State: Published" in await chat.say("/as bob", "/social approve 1")
+    [(_post, text)] = await chat.service.social.posts()
+    assert text == "Detour tonight."
+    assert "no image 3" in await chat.say(
+        "/as alice", "/post --image https://a.gov/x.png --alt x Hi", "/social alt 2 3 nope"
+    )
+    assert "describes the `--image` before it" in await chat.say('/post --alt "lonely" Hello')
+    assert "not the web address of an image" in await chat.say(
+        "/post --image /etc/passwd --alt x Hi"
+    )
+    assert "--at is given twice" in await chat.say('/post --at "tomorrow 9am" --at "friday 9am" Hi')

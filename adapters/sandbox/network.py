@@ -49,6 +49,7 @@ class SandboxNetwork:
                     account=request.account,
                     text=request.text,
                     in_reply_to=request.reply_to_id,
+                    media=[{"url": m.url, "alt_text": m.alt_text} for m in request.media],
                     idempotency_key=request.idempotency_key,
                     created_at=self.clock.now(),
                 )

@@ -83,6 +83,14 @@ class Finding:
 
 
 @dataclass(frozen=True)
+class MediaItem:
+    """An image attached to a draft; `alt_text` is what screen readers say about it."""
+
+    url: str
+    alt_text: str = ""
+
+
+@dataclass(frozen=True)
 class Approval:
     approver: str
     platform: str
@@ -112,6 +120,7 @@ class Draft:
     error: str | None = None
     findings: tuple[Finding, ...] = ()
     approvals: tuple[Approval, ...] = ()
+    media: tuple[MediaItem, ...] = ()
 
     @property
     def approvers(self) -> tuple[str, ...]:

@@ -16,6 +16,7 @@ from chatops.domain.types import (
     DraftKind,
     DraftState,
     Finding,
+    MediaItem,
     MessageRef,
     Severity,
     Via,
@@ -218,6 +219,14 @@ def findings_from_json(data: Sequence[dict[str, object]]) -> tuple[Finding, ...]
     return tuple(result)
 
 
+def media_to_json(media: Sequence[MediaItem]) -> list[dict[str, str]]:
+    return [{"url": item.url, "alt_text": item.alt_text} for item in media]
+
+
+def media_from_json(data: Sequence[dict[str, object]]) -> tuple[MediaItem, ...]:
+    return tuple(MediaItem(str(i["url"]), str(i.get("alt_text") or "")) for i in data)
+
+
 def _draft(row: DraftRow, account: AccountRow, approvals: list[Approval]) -> Draft:
     return Draft(
         id=row.id,
@@ -240,4 +249,5 @@ def _draft(row: DraftRow, account: AccountRow, approvals: list[Approval]) -> Dra
         error=row.error,
         findings=findings_from_json(row.findings),
         approvals=tuple(approvals),
+        media=media_from_json(row.media or []),
     )

@@ -94,6 +94,7 @@ class DraftRow(Base):
     published_at: Mapped[datetime | None]
     error: Mapped[str | None] = mapped_column(Text)
     findings: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    media: Mapped[list[Any]] = mapped_column(JSON, default=list)
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
 
@@ -254,6 +255,7 @@ class SandboxPostRow(Base):
     account: Mapped[str] = mapped_column(String(128))
     text: Mapped[str] = mapped_column(Text)
     in_reply_to: Mapped[str | None] = mapped_column(String(64))
+    media: Mapped[list[Any]] = mapped_column(JSON, default=list)
     idempotency_key: Mapped[str] = mapped_column(String(128), unique=True)
     created_at: Mapped[datetime]
 
