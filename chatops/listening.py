@@ -1,16 +1,31 @@
-"""Pollers: fetch new mentions from a social network and feed them to the pipeline."""
+"""Pollers: fetch new mentions and saved-search results and feed them to the pipeline.
+
+Each poller resumes from the cursor stored with the last batch it ingested, so a
+restart or an outage neither misses nor repeats a mention. A poller whose credential
+is refused stops and tells the admins which setting to check; the others go on.
+"""
 
 from __future__ import annotations
 
+import re
+
+import structlog
+
+from chatops.domain.errors import CredentialRejected
+from chatops.domain.types import Subscription
 from chatops.monitoring import IngestResult, MentionPipeline
-from chatops.ports import SocialPort
+from chatops.notify import Notifier
+from chatops.ports import MentionBatch, SocialPort
 from chatops.storage.database import Database
 from chatops.storage.mentions import MentionStore
 
+log = structlog.get_logger(__name__)
+
+NOTHING = IngestResult(received=0, stored=0, alerts=0)
+SEARCH_QUERY_LIMIT = 512
+
 
 class MentionPoller:
-    """Resumes from the cursor stored with the last batch it ingested."""
-
     def __init__(
         self,
         *,
@@ -19,17 +34,107 @@ class MentionPoller:
         pipeline: MentionPipeline,
         source: str,
         batch_size: int,
+        notifier: Notifier | None = None,
     ) -> None:
         self.db = db
         self.social = social
         self.pipeline = pipeline
         self.source = source
         self.batch_size = batch_size
+        self.notifier = notifier
+        self.stopped: str | None = None
 
     async def poll_once(self) -> IngestResult:
+        if self.stopped:
+            return NOTHING
+        cursor = await _cursor(self.db, self.source)
+        try:
+            batch = await self.social.fetch_mentions(cursor, limit=self.batch_size)
+        except CredentialRejected as error:
+            await self._stop(error)
+            return NOTHING
+        return await _ingest(self.pipeline, self.source, cursor, batch)
+
+    async def _stop(self, error: CredentialRejected) -> None:
+        self.stopped = str(error)
+        log.error("poller_stopped", source=self.source, credential=error.credential)
+        if self.notifier is not None:
+            await self.notifier.warn_all_admins(
+                f"Listening for {self.source} stopped: {error.credential} was refused "
+                f"({error.detail}). Check {error.credential} and restart the worker."
+            )
+
+
+class SearchPollers:
+    """One saved search per subscription, each with its own cursor."""
+
+    def __init__(
+        self,
+        *,
+        db: Database,
+        social: SocialPort,
+        pipeline: MentionPipeline,
+        notifier: Notifier,
+        batch_size: int,
+    ) -> None:
+        self.db = db
+        self.social = social
+        self.pipeline = pipeline
+        self.notifier = notifier
+        self.batch_size = batch_size
+        self.stopped: str | None = None
+
+    async def poll_once(self) -> IngestResult:
+        if self.stopped:
+            return NOTHING
         async with self.db.transaction() as session:
-            cursor = await MentionStore(session).cursor(self.source)
-        batch = await self.social.fetch_mentions(cursor, limit=self.batch_size)
-        if batch.cursor is None or batch.cursor == cursor:
-            return IngestResult(received=0, stored=0, alerts=0)
-        return await self.pipeline.ingest(batch.mentions, cursor=(self.source, batch.cursor))
+            subscriptions = await MentionStore(session).subscriptions()
+        totals = NOTHING
+        for subscription in subscriptions:
+            query = search_query(subscription)
+            if not query:
+                continue
+            source = f"{self.social.network}:search:{subscription.id}"
+            cursor = await _cursor(self.db, source)
+            try:
+                batch = await self.social.search(query, cursor, limit=self.batch_size)
+            except CredentialRejected as error:
+                self.stopped = str(error)
+                log.error("search_stopped", credential=error.credential)
+                await self.notifier.warn_all_admins(
+                    f"Saved searches stopped: {error.credential} was refused ({error.detail}). "
+                    f"Check {error.credential} and restart the worker."
+                )
+                return totals
+            result = await _ingest(self.pipeline, source, cursor, batch)
+            totals = IngestResult(
+                totals.received + result.received,
+                totals.stored + result.stored,
+                totals.alerts + result.alerts,
+            )
+        return totals
+
+
+def search_query(subscription: Subscription) -> str:
+    """The subscription's keywords as a search: any of them, phrases quoted."""
+    terms = [f'"{k}"' if re.search(r"\s", k) else k for k in subscription.keywords]
+    query = ""
+    for term in terms:
+        candidate = f"{query} OR {term}" if query else term
+        if len(candidate) > SEARCH_QUERY_LIMIT:
+            break
+        query = candidate
+    return query
+
+
+async def _cursor(db: Database, source: str) -> str | None:
+    async with db.transaction() as session:
+        return await MentionStore(session).cursor(source)
+
+
+async def _ingest(
+    pipeline: MentionPipeline, source: str, cursor: str | None, batch: MentionBatch
+) -> IngestResult:
+    if batch.cursor is None or batch.cursor == cursor:
+        return NOTHING
+    return await pipeline.ingest(batch.mentions, cursor=(source, batch.cursor))

@@ -59,6 +59,11 @@ class Notifier:
         except Exception:
             log.exception("alert_card_update_failed", alert_id=alert.id, platform=chat.platform)
 
+    async def warn_all_admins(self, text: str) -> None:
+        """For problems that are nobody's channel in particular (a refused credential)."""
+        for platform in list(self.chats):
+            await self.warn_admins(platform, "", text)
+
     async def warn_admins(self, platform: str, workspace_id: str, text: str) -> None:
         log.warning("admin_warning", platform=platform, workspace=workspace_id, text=text)
         chat = self.chats.get(platform)

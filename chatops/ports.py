@@ -65,6 +65,12 @@ class SocialPort(Protocol):
         """Handles the agency may post from; the first is the default."""
         ...
 
+    async def start(self) -> None:
+        """Connect and learn the account's identity, before listening or publishing."""
+        ...
+
+    async def close(self) -> None: ...
+
     async def publish(self, request: PublishRequest) -> PublishedPost: ...
 
     async def find_published(self, request: PublishRequest) -> PublishedPost | None:
@@ -72,6 +78,10 @@ class SocialPort(Protocol):
         ...
 
     async def fetch_mentions(self, cursor: str | None, *, limit: int) -> MentionBatch: ...
+
+    async def search(self, query: str, cursor: str | None, *, limit: int) -> MentionBatch:
+        """Recent public posts matching `query` (the network's search syntax) after `cursor`."""
+        ...
 
     async def lookup_mention(self, reference: str) -> Mention | None:
         """A mention by the network's id or its URL, for `/reply`."""

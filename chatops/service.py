@@ -13,7 +13,6 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from adapters.sandbox.feed import NETWORK as SANDBOX
 from adapters.sandbox.feed import demo_feed
 from adapters.sandbox.network import SandboxNetwork
 from adapters.slack.integration import SlackIntegration, slack_configured
@@ -23,10 +22,10 @@ from chatops.clock import Clock, SystemClock
 from chatops.core import Core
 from chatops.domain.types import Mention
 from chatops.inbox import AlertDesk
-from chatops.listening import MentionPoller
+from chatops.listening import MentionPoller, SearchPollers
 from chatops.monitoring import MentionPipeline
 from chatops.notify import Notifier
-from chatops.ports import ChatPort
+from chatops.ports import ChatPort, SocialPort
 from chatops.publisher import Publisher
 from chatops.roles import RoleAdmin
 from chatops.runtime import Job, Workers
@@ -44,14 +43,14 @@ class Service:
     settings: Settings
     db: Database
     clock: Clock
-    social: SandboxNetwork
+    social: SocialPort
     notifier: Notifier
     core: Core
     registry: CommandRegistry
     publisher: Publisher
     pipeline: MentionPipeline
     delivery: AlertDelivery
-    pollers: list[tuple[MentionPoller, float]] = field(default_factory=list)
+    pollers: list[tuple[MentionPoller | SearchPollers, float]] = field(default_factory=list)
     slack: SlackIntegration | None = None
 
     def context(self, chat: ChatPort) -> CommandContext:
@@ -69,13 +68,34 @@ class Service:
         self.pollers.append((poller, interval))
         return poller
 
+    def add_network_pollers(self) -> None:
+        """Listen on a real network: the account's mentions and one search per subscription."""
+        interval = self.settings.x_poll_seconds
+        mentions = MentionPoller(
+            db=self.db,
+            social=self.social,
+            pipeline=self.pipeline,
+            source=f"{self.social.network}:mentions",
+            batch_size=100,
+            notifier=self.notifier,
+        )
+        self.pollers.append((mentions, interval))
+        searches = SearchPollers(
+            db=self.db,
+            social=self.social,
+            pipeline=self.pipeline,
+            notifier=self.notifier,
+            batch_size=100,
+        )
+        self.pollers.append((searches, interval))
+
     def workers(self) -> Workers:
         beat = self.settings.worker_interval_seconds
         jobs = [
             Job("publisher", self.publisher.run_once, beat),
             Job("alert-delivery", self.delivery.deliver_pending, beat),
         ]
-        jobs += [Job(f"poller:{p.source}", p.poll_once, interval) for p, interval in self.pollers]
+        jobs += [Job(f"poller:{type(p).__name__}", p.poll_once, every) for p, every in self.pollers]
         return Workers(jobs)
 
     def drain_jobs(self) -> Workers:
@@ -88,11 +108,13 @@ class Service:
         )
 
     async def close(self) -> None:
+        await self.social.close()
         await self.db.dispose()
 
     async def start_integrations(self, *, listen: bool = True) -> None:
         """Open the chat platforms' connections; `listen` also takes inbound traffic
         (Socket Mode), which only `serve` does."""
+        await self.social.start()
         if self.slack is not None:
             await self.slack.start(listen=listen)
 
@@ -111,8 +133,14 @@ def build_service(
 ) -> Service:
     clock = clock or SystemClock()
     db = Database(settings.database_url)
-    social = SandboxNetwork(db=db, clock=clock, feed=demo_feed() if feed is None else feed)
-    notifier = Notifier({}, zone=settings.zone, network_labels={SANDBOX: social.label})
+    social: SocialPort
+    if settings.uses_sandbox:
+        social = SandboxNetwork(db=db, clock=clock, feed=demo_feed() if feed is None else feed)
+    else:
+        from adapters.x.network import XNetwork
+
+        social = XNetwork(settings, db=db, clock=clock)
+    notifier = Notifier({}, zone=settings.zone, network_labels={social.network: social.label})
     policy = RolePolicy.from_settings(settings.admins, settings.approvers, open_platforms)
     workflow = DraftWorkflow(
         db=db,

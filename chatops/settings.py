@@ -83,6 +83,7 @@ class Settings(BaseSettings):
         default="https://api.twitter.com", validation_alias="X_API_BASE_URL"
     )
     x_poll_seconds: float = Field(default=30.0, gt=0, validation_alias="X_POLL_SECONDS")
+    x_timeout_seconds: float = Field(default=20.0, gt=0, validation_alias="X_TIMEOUT_SECONDS")
 
     _split = field_validator("admins", "approvers", "approval_reactions", mode="before")(
         _split_commas

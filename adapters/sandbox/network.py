@@ -39,6 +39,12 @@ class SandboxNetwork:
         self.feed = list(feed)
         self.accounts = tuple(accounts)
 
+    async def start(self) -> None:
+        """Nothing to connect to: the sandbox lives in the local database."""
+
+    async def close(self) -> None:
+        """Nothing to disconnect."""
+
     async def publish(self, request: PublishRequest) -> PublishedPost:
         existing = await self.find_published(request)
         if existing is not None:
@@ -88,6 +94,10 @@ class SandboxNetwork:
             mentions=[replace(mention, created_at=now) for mention in page],
             cursor=str(start + len(page)),
         )
+
+    async def search(self, query: str, cursor: str | None, *, limit: int) -> MentionBatch:
+        """The demo feed is replayed as mentions; the sandbox has no separate search."""
+        return MentionBatch(mentions=(), cursor=cursor)
 
     async def lookup_mention(self, reference: str) -> Mention | None:
         for mention in self.feed:

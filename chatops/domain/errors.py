@@ -54,3 +54,15 @@ class ChannelUnavailable(ChatOpsError):
         )
         self.channel = channel
         self.reason = reason
+
+
+class CredentialRejected(Exception):
+    """A network refused a credential (401/403): retrying will not help; an admin must fix it.
+
+    `credential` names the setting to check, e.g. `X_BEARER_TOKEN`.
+    """
+
+    def __init__(self, credential: str, detail: str) -> None:
+        super().__init__(f"{credential} was refused: {detail}")
+        self.credential = credential
+        self.detail = detail
