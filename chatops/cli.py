@@ -152,6 +152,7 @@ async def _console(settings: Settings, args: argparse.Namespace) -> int:
     service = build_service(settings, open_platforms={PLATFORM})
     try:
         await service.db.ensure_schema(allow_fresh_sqlite_upgrade=True)
+        await service.social.start()
         _utf8(sys.stdout)
         await run_console(
             service,
@@ -224,6 +225,10 @@ async def _doctor(settings: Settings, args: argparse.Namespace) -> int:
         from adapters.slack.doctor import check_slack
 
         checks += await check_slack(settings)
+    if settings.x_configured:
+        from adapters.x.doctor import check_x
+
+        checks += await check_x(settings)
     problems = 0
     for ok, line in checks:
         print(("ok    " if ok else "FAIL  ") + line)

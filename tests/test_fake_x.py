@@ -191,8 +191,7 @@ async def test_mentions_pagination(fake: FakeX, client: AsyncClient) -> None:
     ids = [fake.add_mention(f"@PortAlderCity report {n}") for n in range(25)]
 
     pages = [
-        page
-        async for page in AsyncPaginator(client.get_users_mentions, ACCOUNT, max_results=10)
+        page async for page in AsyncPaginator(client.get_users_mentions, ACCOUNT, max_results=10)
     ]
 
     assert [len(page.data) for page in pages] == [10, 10, 5]
@@ -241,8 +240,7 @@ async def test_search_pagination_uses_next_token(fake: FakeX, client: AsyncClien
     for n in range(12):
         fake.add_mention(f"flood report {n}")
     pages = [
-        page
-        async for page in AsyncPaginator(client.search_recent_tweets, "flood", max_results=10)
+        page async for page in AsyncPaginator(client.search_recent_tweets, "flood", max_results=10)
     ]
     assert [len(page.data) for page in pages] == [10, 2]
     assert fake.requests[-1].query["next_token"] == pages[0].meta["next_token"]

@@ -7,6 +7,8 @@ import threading
 from collections.abc import AsyncIterator
 from typing import TextIO
 
+import structlog
+
 from adapters.console.chat import CHANNEL, ConsoleChat
 from adapters.console.session import ConsoleSession
 from chatops.domain.types import SYSTEM_ACTOR
@@ -18,6 +20,7 @@ DEMO_RULE = (
     'sandbags, "boil water", "power line", trapped, "gas smell", inundación, cortes'
 )
 BEAT_SECONDS = 1.0
+log = structlog.get_logger(__name__)
 
 
 async def run_console(
@@ -42,21 +45,27 @@ async def run_console(
         drain=drain.run_all_once,
     )
     _banner(service, user, demo, out)
-    poller = None
     if demo:
         await _subscribe_console_on_first_demo(service, out)
         poller = service.add_demo_poller(interval=demo_interval, batch_size=demo_batch)
         await poller.poll_once()
         await session.background()
+    elif service.social.network != "sandbox":
+        service.add_network_pollers()
 
     async def beat() -> None:
-        ticks_per_poll = max(1, round(demo_interval / BEAT_SECONDS))
-        tick = 0
+        """Publication and delivery every second; each poller on its own interval."""
+        loop = asyncio.get_running_loop()
+        due = [loop.time() + interval for _, interval in service.pollers]
         while True:
             await asyncio.sleep(BEAT_SECONDS)
-            tick += 1
-            if poller is not None and tick % ticks_per_poll == 0:
-                await poller.poll_once()
+            for index, (poller, interval) in enumerate(service.pollers):
+                if loop.time() >= due[index]:
+                    due[index] = loop.time() + interval
+                    try:
+                        await poller.poll_once()
+                    except Exception:
+                        log.exception("console_poll_failed")
             await session.background()
 
     background = asyncio.create_task(beat())

@@ -38,6 +38,7 @@ from types import TracebackType
 from typing import Any, Literal, Self
 
 from aiohttp import web
+from oauthlib.oauth1 import Client as OAuth1Client
 from oauthlib.oauth1.rfc5849 import signature as oauth_signature
 from oauthlib.oauth1.rfc5849 import utils as oauth_utils
 from twitter_text import parse_tweet
@@ -680,7 +681,11 @@ class FakeX:
         """
         raw_path, _, raw_query = request.raw_path.partition("?")
         try:
-            oauth = dict(oauth_utils.parse_authorization_header(header))
+            # The header's values are still percent-encoded (RFC 5849 section 3.5.1).
+            oauth = {
+                key: oauth_utils.unescape(value)
+                for key, value in oauth_utils.parse_authorization_header(header)
+            }
             params = oauth_signature.collect_parameters(
                 uri_query=raw_query,
                 body=signed_body,
@@ -704,9 +709,13 @@ class FakeX:
             return False
         if oauth.get("oauth_token") != self.access_token:
             return False
-        expected = oauth_signature.sign_hmac_sha1(
-            base, self.consumer_secret, self.access_token_secret
+        signer = OAuth1Client(
+            self.consumer_key,
+            client_secret=self.consumer_secret,
+            resource_owner_key=self.access_token,
+            resource_owner_secret=self.access_token_secret,
         )
+        expected = oauth_signature.sign_hmac_sha1_with_client(base, signer)
         return hmac.compare_digest(expected.encode(), oauth.get("oauth_signature", "").encode())
 
     def _take_fault(self, path: str) -> _Fault | None:
