@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Protocol
 
 from chatops.cards import Card
@@ -40,6 +41,8 @@ class PublishRequest:
     text: str
     reply_to_id: str | None = None
     media: tuple[MediaItem, ...] = ()
+    not_before: datetime | None = None
+    """When the publication was first queued: no post older than that can be this one."""
 
 
 @dataclass(frozen=True)

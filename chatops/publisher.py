@@ -17,17 +17,19 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from chatops.clock import Clock
 from chatops.domain.drafts import DraftEvent, next_state
 from chatops.domain.errors import PublishError
-from chatops.domain.types import SYSTEM_ACTOR, DraftState
+from chatops.domain.types import SYSTEM_ACTOR, Draft, DraftState, MessageRef
 from chatops.notify import Notifier
 from chatops.ports import PublishedPost, PublishRequest, SocialPort
 from chatops.storage.audit import AuditLog
 from chatops.storage.database import Database
 from chatops.storage.drafts import DraftStore
 from chatops.storage.outbox import CANCELLED, DONE, FAILED, Claim, OutboxStore
+from chatops.storage.tables import OutboxRow
 
 log = structlog.get_logger(__name__)
 
 BACKOFF_CAP = timedelta(minutes=10)
+CLOCK_SKEW = timedelta(minutes=1)
 
 
 class Publisher:
@@ -104,6 +106,7 @@ class Publisher:
             text=draft.text,
             reply_to_id=draft.reply_to_id,
             media=draft.media,
+            not_before=claim.queued_at - CLOCK_SKEW,
         )
         bound = log.bind(draft_id=claim.draft_id, attempt=claim.attempt, worker=self.worker_id)
         try:
@@ -166,36 +169,41 @@ class Publisher:
             row = await outbox.holds(claim)
             if row is None:
                 return
+            drafts = DraftStore(session)
             if retryable and claim.attempt < self.max_attempts:
                 delay = min(timedelta(seconds=2**claim.attempt), BACKOFF_CAP)
                 await outbox.retry_later(row, due_at=now + delay, error=error, now=now)
-                return
-            drafts = DraftStore(session)
-            draft_row = await drafts.row(claim.draft_id, for_update=True)
-            if draft_row is None:
-                return
-            draft_row.state = next_state(
-                claim.draft_id, DraftState(draft_row.state), DraftEvent.ERROR
-            ).value
-            draft_row.error = error
-            draft_row.updated_at = now
-            await outbox.finish(row, status=FAILED, now=now, error=error)
-            await _audit(
-                session,
-                now,
-                "publish_failed",
-                claim.draft_id,
-                error=error,
-                attempts=claim.attempt,
-            )
-            draft = await drafts.get(claim.draft_id)
-            cards = await drafts.cards(claim.draft_id)
-        await self.notifier.draft_changed(
-            draft,
-            cards,
-            f"Publication of draft {claim.draft_id} failed: {error}. "
-            f"An approver can retry it with `/social retry {claim.draft_id}`.",
+                draft = await drafts.get(claim.draft_id)
+                cards = await drafts.cards(claim.draft_id)
+                note = (
+                    f"Publishing draft {claim.draft_id} did not complete ({error}); "
+                    f"trying again in {int(delay.total_seconds())} s."
+                )
+            else:
+                draft, cards, note = await self._give_up(session, claim, row, error, now)
+        await self.notifier.draft_changed(draft, cards, note)
+
+    async def _give_up(
+        self, session: AsyncSession, claim: Claim, row: OutboxRow, error: str, now: datetime
+    ) -> tuple[Draft, list[MessageRef], str]:
+        """No more attempts: the draft is marked failed, recoverable with `/social retry`."""
+        drafts = DraftStore(session)
+        draft_row = await drafts.row(claim.draft_id, for_update=True)
+        assert draft_row is not None, "drafts are never deleted"
+        draft_row.state = next_state(
+            claim.draft_id, DraftState(draft_row.state), DraftEvent.ERROR
+        ).value
+        draft_row.error = error
+        draft_row.updated_at = now
+        await OutboxStore(session).finish(row, status=FAILED, now=now, error=error)
+        await _audit(
+            session, now, "publish_failed", claim.draft_id, error=error, attempts=claim.attempt
         )
+        note = (
+            f"Publication of draft {claim.draft_id} failed: {error}. "
+            f"An approver can retry it with `/social retry {claim.draft_id}`."
+        )
+        return await drafts.get(claim.draft_id), await drafts.cards(claim.draft_id), note
 
 
 async def _audit(

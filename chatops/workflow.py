@@ -332,6 +332,12 @@ class DraftWorkflow:
 
     def _account(self, requested: str | None) -> str:
         accounts = list(self.social.accounts)
+        if not accounts:
+            raise InvalidInput(
+                f"I am not connected to an account on "
+                f"{self.notifier.label(self.social.network)} yet.",
+                hint="An admin can run `chatops doctor` to see which credential is missing.",
+            )
         if requested is None:
             return accounts[0]
         wanted = requested.lstrip("@")

@@ -44,6 +44,7 @@ class Conversation:
             clock=clock,
             open_platforms={PLATFORM} if open_console else (),
         )
+        await service.social.start()
         out = io.StringIO()
         chat = ConsoleChat(out, reaction="white_check_mark")
         session = ConsoleSession(

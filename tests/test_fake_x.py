@@ -103,7 +103,7 @@ def oauth1_headers(url: str, method: str = "POST", **headers: str) -> dict[str, 
 
 async def test_get_me_needs_user_context(fake: FakeX, client: AsyncClient) -> None:
     me = await client.get_me(user_fields=["verified", "public_metrics"])
-    assert (me.data.id, me.data.username, me.data.name) == (
+    assert (str(me.data.id), me.data.username, me.data.name) == (
         ACCOUNT,
         "PortAlderCity",
         "City of Port Alder",
@@ -362,15 +362,14 @@ async def test_wrong_credentials_are_unauthorized(
         await wrong_bearer.get_users_mentions(ACCOUNT)
     assert fake.requests[-1].auth == "invalid"
 
-    anonymous = await session.request("GET", f"{X_ORIGIN}/2/users/{ACCOUNT}/mentions").__aenter__()
-    assert anonymous.status == 401
-    assert await anonymous.json() == {
-        "title": "Unauthorized",
-        "type": "about:blank",
-        "status": 401,
-        "detail": "Unauthorized",
-    }
-    anonymous.release()
+    async with session.request("GET", f"{X_ORIGIN}/2/users/{ACCOUNT}/mentions") as anonymous:
+        assert anonymous.status == 401
+        assert await anonymous.json() == {
+            "title": "Unauthorized",
+            "type": "about:blank",
+            "status": 401,
+            "detail": "Unauthorized",
+        }
     assert fake.requests[-1].auth == "none"
 
 
@@ -393,7 +392,7 @@ async def test_slow_answers_let_client_timeouts_fire(fake: FakeX, client: AsyncC
         async with asyncio.timeout(0.05):
             await client.get_me()
     me = await client.get_me()
-    assert me.data.id == ACCOUNT
+    assert str(me.data.id) == ACCOUNT
 
 
 async def test_media_upload_with_alt_text(
@@ -444,3 +443,20 @@ async def test_media_upload_with_alt_text(
     wrong = oauth1_headers(f"{fake.base_url}/2/media/upload")
     async with session.request("POST", upload_url, data=form, headers=wrong) as response:
         assert response.status == 401
+
+    # X's newer JSON form of the same upload (base64 media) is accepted too; garbage is not.
+    body = {"media": base64.b64encode(PNG_1X1).decode(), "media_category": "tweet_image"}
+    headers = oauth1_headers(upload_url, **{"Content-Type": "application/json"})
+    async with session.request("POST", upload_url, json=body, headers=headers) as response:
+        assert response.status == 200
+        second_id = (await response.json())["data"]["id"]
+    assert int(second_id) > int(media_id)
+    assert fake.media[second_id]["alt_text"] is None
+
+    form = aiohttp.FormData()
+    form.add_field("media", b"not an image", filename="x.bin")
+    async with session.request(
+        "POST", upload_url, data=form, headers=oauth1_headers(upload_url)
+    ) as response:
+        assert response.status == 400
+        assert (await response.json())["title"] == "Invalid Request"

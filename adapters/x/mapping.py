@@ -73,13 +73,22 @@ def mention_from(tweet: Mapping[str, Any], users: Mapping[str, Mapping[str, Any]
     )
 
 
-def same_post(text: str, reply_to: str | None, tweet: Mapping[str, Any]) -> bool:
+def same_post(
+    text: str, reply_to: str | None, tweet: Mapping[str, Any], *, not_before: datetime | None = None
+) -> bool:
     """Whether a post on the timeline is the one we asked for.
 
     X rewrites links to t.co and escapes `&`, `<` and `>`, so texts are compared with
-    links blanked out and entities decoded; a reply must answer the same post.
+    links blanked out and entities decoded; a reply must answer the same post; and a
+    post older than the publication itself is someone's earlier post, not ours.
     """
     if _comparable(text) != _comparable(html.unescape(str(tweet.get("text", "")))):
+        return False
+    if (
+        not_before is not None
+        and tweet.get("created_at")
+        and _time(tweet["created_at"]) < not_before
+    ):
         return False
     replied = next(
         (

@@ -235,7 +235,7 @@ class XNetwork:
             "users:tweets", BEARER, lambda: self.reader.get_users_tweets(user_id, **params)
         )
         for tweet in answer.get("data") or []:
-            if same_post(request.text, request.reply_to_id, tweet):
+            if same_post(request.text, request.reply_to_id, tweet, not_before=request.not_before):
                 return PublishedPost(
                     str(tweet["id"]), post_url(self.username or "i", str(tweet["id"]))
                 )
@@ -280,7 +280,9 @@ class XNetwork:
     ) -> dict[str, Any]:
         retrying = AsyncRetrying(
             retry=retry_if_exception_type(TRANSIENT),
-            wait=wait_exponential_jitter(initial=self.backoff, max=self.backoff_cap),
+            wait=wait_exponential_jitter(
+                multiplier=self.backoff, max=self.backoff_cap, jitter=self.backoff
+            ),
             stop=stop_after_attempt(self.attempts),
             reraise=True,
         )

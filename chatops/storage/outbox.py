@@ -29,6 +29,7 @@ class Claim:
     revision: int
     attempt: int
     worker: str
+    queued_at: datetime
 
     @property
     def idempotency_key(self) -> str:
@@ -116,7 +117,7 @@ class OutboxStore:
         row.attempts += 1
         row.updated_at = now
         await self.session.flush()
-        return Claim(row.id, row.draft_id, row.revision, row.attempts, worker)
+        return Claim(row.id, row.draft_id, row.revision, row.attempts, worker, row.created_at)
 
     async def holds(self, claim: Claim) -> OutboxRow | None:
         """The row, locked, if this worker's claim on it is still the current one."""

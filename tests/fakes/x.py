@@ -323,6 +323,7 @@ class _Route:
     handler: _Handler
     auth: frozenset[Auth]
     query_params: frozenset[str]
+    expansions: frozenset[str] = TWEET_EXPANSIONS
 
 
 class FakeX:
@@ -552,18 +553,27 @@ class FakeX:
             handler: _Handler,
             auth: frozenset[Auth],
             query: frozenset[str],
+            expansions: frozenset[str] = TWEET_EXPANSIONS,
         ) -> _Route:
-            return _Route(method, re.compile(pattern), handler, auth, query)
+            return _Route(method, re.compile(pattern), handler, auth, query, expansions)
 
         none: frozenset[str] = frozenset()
         return [
-            route("GET", r"/2/users/me", self._users_me, USER_ONLY, USER_LOOKUP_PARAMS),
+            route(
+                "GET",
+                r"/2/users/me",
+                self._users_me,
+                USER_ONLY,
+                USER_LOOKUP_PARAMS,
+                USER_EXPANSIONS,
+            ),
             route(
                 "GET",
                 r"/2/users/by/username/(?P<username>[^/]+)",
                 self._user_by_username_route,
                 BEARER_OR_USER,
                 USER_LOOKUP_PARAMS,
+                USER_EXPANSIONS,
             ),
             route(
                 "GET",
@@ -647,6 +657,11 @@ class FakeX:
             if body_error is not None:
                 raise body_error
             _check_query_params(query, route.query_params)
+            # Field and expansion names are checked up front, as X does, even when the
+            # answer turns out empty or not found.
+            _fields(query, "tweet.fields", TWEET_FIELDS)
+            _fields(query, "user.fields", USER_FIELDS)
+            _fields(query, "expansions", route.expansions)
             status, body = await route.handler(call)
         except _XError as exc:
             status, body = exc.status, exc.body
@@ -951,7 +966,6 @@ class FakeX:
 
     async def _users_me(self, call: _Call) -> tuple[int, dict[str, Any]]:
         fields = _fields(call.query, "user.fields", USER_FIELDS)
-        _fields(call.query, "expansions", USER_EXPANSIONS)
         return 200, {"data": self._render_user(self._users[self.user_id], fields)}
 
     async def _user_by_username_route(self, call: _Call) -> tuple[int, dict[str, Any]]:
@@ -964,7 +978,6 @@ class FakeX:
                 "^[A-Za-z0-9_]{1,15}$",
             )
         fields = _fields(call.query, "user.fields", USER_FIELDS)
-        _fields(call.query, "expansions", USER_EXPANSIONS)
         user = self._user_by_username(username)
         if user is None:
             return 200, _not_found("user", "username", username)
@@ -1033,7 +1046,7 @@ class FakeX:
             )
         text = body.get("text", "")
         if not isinstance(text, str):
-            raise _invalid_request("$.text: string found, expected string")
+            raise _invalid_request("$.text: expected a string")
         media = body.get("media") or {}
         media_ids = media.get("media_ids", []) if isinstance(media, dict) else None
         if not isinstance(media_ids, list) or not all(isinstance(m, str) for m in media_ids):
@@ -1048,11 +1061,10 @@ class FakeX:
         if any(m not in self.media for m in media_ids):
             raise _invalid_param("media.media_ids", media_ids, "Your media IDs are invalid.")
         if text and parse_tweet(text).weightedLength > MAX_TWEET_LENGTH:
-            raise _invalid_param(
-                "text",
-                text,
+            # Weighted length (URLs count 23, CJK 2), as X counts it.
+            raise _invalid_request(
                 "Your Tweet text is too long. For more information on how Twitter determines "
-                "text length see https://github.com/twitter/twitter-text.",
+                "text length see https://github.com/twitter/twitter-text."
             )
         in_reply_to: str | None = None
         reply = body.get("reply")
@@ -1096,10 +1108,19 @@ class FakeX:
         }
 
     async def _media_upload(self, call: _Call) -> tuple[int, dict[str, Any]]:
-        data = call.form.get("media")
+        """One-shot upload: multipart (``media`` file part) or, as X's newer docs describe,
+        JSON with base64 ``media``. Either way the OAuth signature never covers the body."""
+        fields: dict[str, Any] = call.form
+        data: Any = fields.get("media")
+        if isinstance(call.json, dict):
+            fields = call.json
+            try:
+                data = base64.b64decode(str(fields.get("media", "")), validate=True)
+            except binascii.Error:
+                data = None
         if not isinstance(data, bytes) or not data:
             raise _invalid_param("media", "", "The `media` field is required.")
-        category = call.form.get("media_category", "tweet_image")
+        category = fields.get("media_category", "tweet_image")
         if not isinstance(category, str) or category.lower() not in MEDIA_CATEGORIES:
             raise _invalid_param(
                 "media_category",
@@ -1412,16 +1433,16 @@ class _QueryParser:
         kind, value = token
         self.index += 1
         if kind == "neg":
-            inner = self._unary()
-            if inner is None:
+            negated = self._unary()
+            if negated is None:
                 return None
-            return lambda tweet: not inner(tweet)
+            return lambda tweet: not negated(tweet)
         if kind == "open":
-            inner = self._or()
+            group = self._or()
             if self._peek() != ("close", ")"):
                 raise _query_error(self.query, "Unbalanced parentheses")
             self.index += 1
-            return inner
+            return group
         if kind == "phrase":
             return _text_matcher(value)
         if kind == "word":
