@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 import shlex
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from chatops.clock import Clock
@@ -60,9 +60,14 @@ def _pattern(keyword: str) -> re.Pattern[str]:
 
 
 class MentionPipeline:
-    def __init__(self, *, db: Database, clock: Clock) -> None:
+    """`on_alerts` is told when new alerts are queued, so delivery need not wait a beat."""
+
+    def __init__(
+        self, *, db: Database, clock: Clock, on_alerts: Callable[[], None] = lambda: None
+    ) -> None:
         self.db = db
         self.clock = clock
+        self.on_alerts = on_alerts
 
     async def ingest(
         self, mentions: Sequence[Mention], *, cursor: tuple[str, str] | None = None
@@ -77,6 +82,8 @@ class MentionPipeline:
             )
             if cursor is not None:
                 await store.save_cursor(cursor[0], cursor[1], now=now)
+        if alerts:
+            self.on_alerts()
         return IngestResult(received=len(mentions), stored=len(stored), alerts=alerts)
 
 

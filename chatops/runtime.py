@@ -14,9 +14,13 @@ log = structlog.get_logger(__name__)
 
 @dataclass(frozen=True)
 class Job:
+    """`wake`, when given, runs the job at once instead of at its next beat (an approval
+    made in this process need not wait for the publisher's next poll of the outbox)."""
+
     name: str
     run: Callable[[], Awaitable[object]]
     interval: float
+    wake: asyncio.Event | None = None
 
 
 class Workers:
@@ -37,12 +41,18 @@ class Workers:
 
     def stop(self) -> None:
         self._stop.set()
+        for job in self.jobs:
+            if job.wake is not None:
+                job.wake.set()
 
     async def _loop(self, job: Job) -> None:
+        wake = job.wake or self._stop
         while not self._stop.is_set():
+            if job.wake is not None:
+                job.wake.clear()
             await self._run(job)
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._stop.wait(), timeout=job.interval)
+                await asyncio.wait_for(wake.wait(), timeout=job.interval)
 
     async def _run(self, job: Job) -> None:
         try:

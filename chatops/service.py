@@ -6,6 +6,7 @@ singletons to reach for.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import socket
 import uuid
@@ -52,6 +53,8 @@ class Service:
     delivery: AlertDelivery
     pollers: list[tuple[MentionPoller | SearchPollers, float]] = field(default_factory=list)
     slack: SlackIntegration | None = None
+    publish_due: asyncio.Event = field(default_factory=asyncio.Event)
+    alerts_due: asyncio.Event = field(default_factory=asyncio.Event)
 
     def context(self, chat: ChatPort) -> CommandContext:
         self.notifier.register(chat)
@@ -92,8 +95,8 @@ class Service:
     def workers(self) -> Workers:
         beat = self.settings.worker_interval_seconds
         jobs = [
-            Job("publisher", self.publisher.run_once, beat),
-            Job("alert-delivery", self.delivery.deliver_pending, beat),
+            Job("publisher", self.publisher.run_once, beat, wake=self.publish_due),
+            Job("alert-delivery", self.delivery.deliver_pending, beat, wake=self.alerts_due),
         ]
         jobs += [Job(f"poller:{type(p).__name__}", p.poll_once, every) for p, every in self.pollers]
         return Workers(jobs)
@@ -142,7 +145,10 @@ def build_service(
         social = XNetwork(settings, db=db, clock=clock)
     notifier = Notifier({}, zone=settings.zone, network_labels={social.network: social.label})
     policy = RolePolicy.from_settings(settings.admins, settings.approvers, open_platforms)
+    publish_due = asyncio.Event()
+    alerts_due = asyncio.Event()
     workflow = DraftWorkflow(
+        on_due=publish_due.set,
         db=db,
         clock=clock,
         roles=policy,
@@ -177,6 +183,8 @@ def build_service(
         slack = SlackIntegration(settings, core=core, registry=registry)
         notifier.register(slack.chat)
     return Service(
+        publish_due=publish_due,
+        alerts_due=alerts_due,
         slack=slack,
         settings=settings,
         db=db,
@@ -186,7 +194,7 @@ def build_service(
         core=core,
         registry=registry,
         publisher=publisher,
-        pipeline=MentionPipeline(db=db, clock=clock),
+        pipeline=MentionPipeline(db=db, clock=clock, on_alerts=alerts_due.set),
         delivery=AlertDelivery(db=db, clock=clock, notifier=notifier),
     )
 

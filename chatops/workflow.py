@@ -7,7 +7,7 @@ the commit. A button, a command and a reaction all arrive here the same way.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -71,6 +71,7 @@ class DraftWorkflow:
         notifier: Notifier,
         social: SocialPort,
         required_approvals: int,
+        on_due: Callable[[], None] = lambda: None,
     ) -> None:
         self.db = db
         self.clock = clock
@@ -78,6 +79,7 @@ class DraftWorkflow:
         self.notifier = notifier
         self.social = social
         self.required_approvals = required_approvals
+        self.on_due = on_due
 
     async def create(self, actor: Actor, channel: ChannelRef, new: NewDraft) -> Draft:
         account = self._account(new.account)
@@ -182,6 +184,7 @@ class DraftWorkflow:
                 await self._audit(session, actor, "approved", draft, due_at=_iso(due))
             draft, cards = await self._settled(store, draft_id)
         if draft.state is DraftState.APPROVED:
+            self.on_due()
             when = "publishing now" if draft.scheduled_at is None else "scheduled"
             message = f"Draft {draft_id} approved by {actor.name}; {when}."
         else:
@@ -308,6 +311,7 @@ class DraftWorkflow:
             await OutboxStore(session).enqueue(draft_id, row.revision, due_at=now, now=now)
             await self._audit(session, actor, "retried", draft)
             draft, cards = await self._settled(store, draft_id)
+        self.on_due()
         message = f"Draft {draft_id} queued for publication again by {actor.name}."
         return await self._announce(draft, cards, message)
 

@@ -41,7 +41,7 @@ def x_settings(fake: FakeX) -> dict[str, object]:
 
 
 async def on_x(converse, fake: FakeX, **extra: object):  # type: ignore[no-untyped-def]
-    chat = await converse(user="alice", **x_settings(fake), **extra)
+    chat = await converse(user="alice", **{**x_settings(fake), **extra})
     network = chat.service.social
     assert isinstance(network, XNetwork)
     network.backoff = 0.01
@@ -286,3 +286,34 @@ async def test_doctor_names_the_credential_that_fails(fake_x) -> None:
     bad_settings = {**x_settings(fake_x), "x_bearer_token": "wrong-bearer"}
     bad = await check_x(make_settings("sqlite+aiosqlite:///unused.db", **bad_settings))
     assert (False, "X: X_BEARER_TOKEN was refused (HTTP 401)") in bad
+
+
+async def test_a_slow_answer_times_out_and_still_publishes_once(converse, fake_x) -> None:
+    chat = await on_x(converse, fake_x, x_timeout_seconds=0.3)
+    fake_x.slow("/2/tweets", seconds=1.0)
+    said = await chat.say("/post Ferry service resumes at noon.", "/as bob", "/social approve 1")
+    assert "trying again" in said
+    await asyncio.sleep(1.0)  # let the slow answer finish on the fake's side
+    chat.clock.advance(timedelta(seconds=3))
+    assert "State: Published" in await chat.tick()
+    assert [p["text"] for p in fake_x.posts()] == ["Ferry service resumes at noon."]
+
+
+async def test_an_approval_wakes_the_publisher_at_once(converse) -> None:
+    from chatops.runtime import Workers
+
+    chat = await converse(user="alice", worker_interval_seconds=60)
+    await chat.say("/post Wake up.")
+    workers: Workers = chat.service.workers()
+    running = asyncio.create_task(workers.run_forever())
+    try:
+        await asyncio.sleep(0.2)  # the publisher ran once and now sleeps its 60 s beat
+        await chat.say("/as bob", "/social approve 1")
+        for _ in range(100):
+            if await chat.service.social.posts():
+                break
+            await asyncio.sleep(0.02)
+        assert len(await chat.service.social.posts()) == 1
+    finally:
+        workers.stop()
+        await running
