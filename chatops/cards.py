@@ -103,14 +103,18 @@ def alert_card(alert: Alert, *, zone: ZoneInfo, network_label: str) -> Card:
         CardField("From", f"{who}, {reach}"),
         CardField("When", format_local(mention.created_at, zone)),
         CardField("Why", "matched " + ", ".join(alert.matched) if alert.matched else "subscribed"),
+        CardField("Score", _score(alert)),
         CardField("Status", _alert_status(alert)),
     ]
     if mention.language and mention.language != "en":
         fields.insert(2, CardField("Language", mention.language))
+    if alert.repeats:
+        fields.append(CardField("Reposts", f"reposted or quoted {alert.repeats} more time(s)"))
+    title = "Question" if alert.is_question else "Mention"
     return Card(
         kind="alert",
         subject_id=alert.id,
-        title=f"Mention on {network_label}",
+        title=f"{title} on {network_label}",
         body=mention.text,
         fields=tuple(fields),
         actions=_alert_actions(alert),
@@ -123,6 +127,13 @@ def alert_card(alert: Alert, *, zone: ZoneInfo, network_label: str) -> Card:
 def _approvals(draft: Draft) -> str:
     names = ", ".join(draft.approvers) or "none yet"
     return f"{len(draft.approvals)}/{draft.required_approvals} ({names})"
+
+
+def _score(alert: Alert) -> str:
+    """Why you're seeing this: the notability score and what made it."""
+    if not alert.score_reasons:
+        return f"{alert.score}/100"
+    return f"{alert.score}/100: " + "; ".join(alert.score_reasons)
 
 
 def _alert_status(alert: Alert) -> str:

@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 
 from chatops.authz import RolePolicy
 from chatops.clock import Clock
+from chatops.curation import Curation
 from chatops.inbox import AlertDesk
 from chatops.notify import Notifier
 from chatops.roles import RoleAdmin
@@ -27,6 +28,7 @@ class Core:
     subscriptions: Subscriptions
     roles: RoleAdmin
     alerts: AlertDesk
+    curation: Curation
 
     @property
     def network_label(self) -> str:

@@ -1,14 +1,20 @@
-"""Acting on relayed mentions: assign to me, mark handled, reply from the alert."""
+"""The reply inbox: assign to me, mark handled, and questions that wait too long come back."""
 
 from __future__ import annotations
 
+import structlog
+
 from chatops.clock import Clock
 from chatops.domain.errors import NotFound
-from chatops.domain.types import Actor, Alert
+from chatops.domain.types import Actor, Alert, ChannelRef, MessageRef
 from chatops.notify import Notifier
 from chatops.storage.audit import AuditLog
 from chatops.storage.database import Database
 from chatops.storage.mentions import MentionStore
+from chatops.storage.reports import ReportStore
+from chatops.storage.tables import AlertRow, MentionRow
+
+log = structlog.get_logger(__name__)
 
 
 class AlertDesk:
@@ -64,3 +70,53 @@ class AlertDesk:
         assert alert is not None
         await self.notifier.alert_changed(alert)
         return alert
+
+
+class ReplyInbox:
+    """Questions past the response target come back to their channel, once."""
+
+    def __init__(
+        self, *, db: Database, clock: Clock, notifier: Notifier, target_hours: float
+    ) -> None:
+        self.db = db
+        self.clock = clock
+        self.notifier = notifier
+        self.target_hours = target_hours
+
+    async def resurface_overdue(self) -> int:
+        now = self.clock.now()
+        platforms = list(self.notifier.chats)
+        if not platforms:
+            return 0
+        async with self.db.transaction() as session:
+            overdue = await ReportStore(session).overdue_questions(now, platforms)
+            for alert, _ in overdue:
+                alert.resurfaced_at = now
+            notes = [
+                (_channel(alert), _message(alert), self._note(alert, mention))
+                for alert, mention in overdue
+            ]
+        for channel, thread, note in notes:
+            try:
+                await self.notifier.chats[channel.platform].post_message(
+                    channel, note, thread=thread
+                )
+            except Exception:
+                log.exception("resurface_failed", channel=channel.channel_id)
+        return len(notes)
+
+    def _note(self, alert: AlertRow, mention: MentionRow) -> str:
+        who = f"assigned to {alert.assignee}" if alert.assignee else "nobody is assigned yet"
+        hours = f"{self.target_hours:g}"
+        return (
+            f"Still unanswered after {hours} business hours ({who}): @{mention.author_handle}: "
+            f"“{mention.text[:140]}” {mention.url} Reply with `/reply {mention.external_id} TEXT`."
+        )
+
+
+def _channel(alert: AlertRow) -> ChannelRef:
+    return ChannelRef(alert.platform, alert.channel_id, alert.workspace_id)
+
+
+def _message(alert: AlertRow) -> MessageRef | None:
+    return MessageRef(_channel(alert), alert.message_id) if alert.message_id else None

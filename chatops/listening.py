@@ -7,10 +7,9 @@ is refused stops and tells the admins which setting to check; the others go on.
 
 from __future__ import annotations
 
-import re
-
 import structlog
 
+from chatops import rules
 from chatops.domain.errors import CredentialRejected
 from chatops.domain.types import Subscription
 from chatops.monitoring import IngestResult, MentionPipeline
@@ -116,15 +115,11 @@ class SearchPollers:
 
 
 def search_query(subscription: Subscription) -> str:
-    """The subscription's keywords as a search: any of them, phrases quoted."""
-    terms = [f'"{k}"' if re.search(r"\s", k) else k for k in subscription.keywords]
-    query = ""
-    for term in terms:
-        candidate = f"{query} OR {term}" if query else term
-        if len(candidate) > SEARCH_QUERY_LIMIT:
-            break
-        query = candidate
-    return query
+    """The subscription's rule as the network's search (empty when it cannot search)."""
+    try:
+        return rules.search_query(rules.parse_rule(subscription.rule), SEARCH_QUERY_LIMIT)
+    except rules.RuleError:
+        return ""
 
 
 async def _cursor(db: Database, source: str) -> str | None:

@@ -1,24 +1,39 @@
-"""The mention pipeline: store each mention once, match it to subscriptions, queue alerts.
+"""The mention pipeline: score, store once, route once per channel, collapse reposts, cap.
 
 Storing, routing and moving the poll cursor happen in one transaction, so a crash
 either keeps all three or none, and the next poll repeats nothing and misses nothing.
+Routing rules: every stored mention is evaluated against every subscription once; a
+channel gets a mention at most once however many of its rules match; a repost or quote
+of something the channel was already alerted about adds to that alert's count instead
+of a new alert; past a channel's per-minute cap, alerts go to its next digest instead of
+being dropped or flooding it.
 """
 
 from __future__ import annotations
 
-import re
-import shlex
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections import Counter
+from collections.abc import Callable, Collection, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
+import structlog
+from sqlalchemy.ext.asyncio import AsyncSession
+from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
+
+from chatops.business_hours import BusinessHours, add_business_time
 from chatops.clock import Clock
-from chatops.domain.errors import InvalidInput
-from chatops.domain.types import Mention, StoredMention, Subscription
+from chatops.domain.types import ChannelRef, Mention, StoredMention, Subscription
+from chatops.rules import Facts, Rule, RuleError, evaluate, parse_rule
+from chatops.scoring import Scored, Scorer, ScoreWeights, default_urgent_terms
 from chatops.storage.database import Database
+from chatops.storage.lists import ListStore
 from chatops.storage.mentions import MentionStore
 from chatops.storage.tables import AlertRow
 
-RULE_EXAMPLE = '`/alerts subscribe flood, "road closure", outage`'
+log = structlog.get_logger(__name__)
+
+COLLAPSING_KINDS = ("repost", "quote")
 
 
 @dataclass(frozen=True)
@@ -26,48 +41,74 @@ class IngestResult:
     received: int
     stored: int
     alerts: int
+    collapsed: int = 0
+    to_digest: int = 0
 
 
-def parse_keywords(rule: str) -> tuple[str, ...]:
-    """Keywords and quoted phrases, separated by spaces or commas; any one of them matches."""
-    try:
-        tokens = shlex.split(rule.replace(",", " "))
-    except ValueError as error:
-        raise InvalidInput(
-            f"The rule has an unclosed quote ({error}).", hint=f"Example: {RULE_EXAMPLE}."
-        ) from None
-    keywords = tuple(dict.fromkeys(t.strip().lower() for t in tokens if t.strip()))
-    if not keywords:
-        raise InvalidInput("The rule has no keywords.", hint=f"Example: {RULE_EXAMPLE}.")
-    return keywords
+@dataclass(frozen=True)
+class RoutingPolicy:
+    alerts_per_minute: int = 10
+    response_target: timedelta = timedelta(hours=2)
+    business_hours: BusinessHours = field(default_factory=BusinessHours)
+    zone: ZoneInfo = field(default_factory=lambda: ZoneInfo("UTC"))
 
 
-def matched_keywords(keywords: Sequence[str], text: str) -> tuple[str, ...]:
-    """The keywords found in `text` as whole words or phrases, case-insensitively."""
-    lowered = text.lower()
-    return tuple(k for k in keywords if _pattern(k).search(lowered))
+class ScorerSource:
+    """A scorer with the current watch lists and lexicon, rebuilt when they may have changed."""
 
+    def __init__(
+        self,
+        weights: ScoreWeights,
+        *,
+        agency_handles: Callable[[], Collection[str]],
+        clock: Clock,
+        refresh: timedelta = timedelta(seconds=30),
+    ) -> None:
+        self.weights = weights
+        self.agency_handles = agency_handles
+        self.clock = clock
+        self.refresh = refresh
+        self.analyzer = SentimentIntensityAnalyzer()
+        self.defaults = default_urgent_terms()
+        self._cached: tuple[datetime, Scorer] | None = None
 
-_PATTERNS: dict[str, re.Pattern[str]] = {}
+    def invalidate(self) -> None:
+        self._cached = None
 
-
-def _pattern(keyword: str) -> re.Pattern[str]:
-    pattern = _PATTERNS.get(keyword)
-    if pattern is None:
-        pattern = re.compile(rf"(?<!\w){re.escape(keyword)}(?!\w)")
-        _PATTERNS[keyword] = pattern
-    return pattern
+    async def scorer(self, session: AsyncSession) -> Scorer:
+        now = self.clock.now()
+        if self._cached is not None and now - self._cached[0] < self.refresh:
+            return self._cached[1]
+        lists = ListStore(session)
+        scorer = Scorer(
+            self.weights,
+            agency_handles=self.agency_handles(),
+            watch=await lists.watch(),
+            urgent_terms=[*self.defaults, *await lists.urgent_terms()],
+            analyzer=self.analyzer,
+        )
+        self._cached = (now, scorer)
+        return scorer
 
 
 class MentionPipeline:
     """`on_alerts` is told when new alerts are queued, so delivery need not wait a beat."""
 
     def __init__(
-        self, *, db: Database, clock: Clock, on_alerts: Callable[[], None] = lambda: None
+        self,
+        *,
+        db: Database,
+        clock: Clock,
+        scorers: ScorerSource,
+        policy: RoutingPolicy | None = None,
+        on_alerts: Callable[[], None] = lambda: None,
     ) -> None:
         self.db = db
         self.clock = clock
+        self.scorers = scorers
+        self.policy = policy or RoutingPolicy()
         self.on_alerts = on_alerts
+        self._rules: dict[tuple[int, str], Rule | None] = {}
 
     async def ingest(
         self, mentions: Sequence[Mention], *, cursor: tuple[str, str] | None = None
@@ -75,38 +116,141 @@ class MentionPipeline:
         now = self.clock.now()
         async with self.db.transaction() as session:
             store = MentionStore(session)
-            stored = await store.insert_new(mentions, now=now)
-            subscriptions = await store.subscriptions() if stored else []
-            alerts = await store.add_alerts(
-                [alert for mention in stored for alert in _route(mention, subscriptions, now)]
-            )
+            scorer = await self.scorers.scorer(session)
+            scores = [scorer.score(mention) for mention in mentions]
+            stored = await store.insert_new(mentions, now=now, scores=scores)
+            result = IngestResult(len(mentions), len(stored), 0)
+            if stored:
+                by_id = {
+                    (m.network, m.external_id): s for m, s in zip(mentions, scores, strict=True)
+                }
+                result = await self._route(store, stored, by_id, now, len(mentions))
             if cursor is not None:
                 await store.save_cursor(cursor[0], cursor[1], now=now)
-        if alerts:
+        if result.alerts:
             self.on_alerts()
-        return IngestResult(received=len(mentions), stored=len(stored), alerts=alerts)
+        return result
 
+    def rule_of(self, subscription: Subscription) -> Rule | None:
+        key = (subscription.id, subscription.rule)
+        if key not in self._rules:
+            try:
+                self._rules[key] = parse_rule(subscription.rule)
+            except RuleError as error:
+                log.warning(
+                    "stored_rule_unreadable", subscription=subscription.id, error=str(error)
+                )
+                self._rules[key] = None
+        return self._rules[key]
 
-def _route(
-    mention: StoredMention, subscriptions: Sequence[Subscription], now: object
-) -> list[AlertRow]:
-    rows = []
-    for subscription in subscriptions:
-        matched = matched_keywords(subscription.keywords, mention.mention.text)
-        if not matched:
-            continue
+    async def _route(
+        self,
+        store: MentionStore,
+        stored: Sequence[StoredMention],
+        scores: dict[tuple[str, str], Scored],
+        now: datetime,
+        received: int,
+    ) -> IngestResult:
+        rules = [(s, r) for s in await store.subscriptions() if (r := self.rule_of(s)) is not None]
+        matches: list[tuple[StoredMention, Subscription, Rule, tuple[str, ...]]] = []
+        for mention in stored:
+            scored = scores[(mention.mention.network, mention.mention.external_id)]
+            matches += _matches(mention, scored, rules)
+        if not matches:
+            return IngestResult(received, len(stored), 0)
+        roots = {_root_key(m.mention) for m, _, _, _ in matches}
+        existing = await store.alerts_by_root(roots)
+        recent = Counter(await store.recent_instant_alerts(now - timedelta(minutes=1)))
+        new_rows: list[AlertRow] = []
+        collapsed = to_digest = 0
+        for mention, subscription, rule, reasons in matches:
+            channel = subscription.channel
+            key = (_root_key(mention.mention), _channel_key(channel))
+            if key in existing:
+                existing[key].repeats += 1
+                collapsed += 1
+                continue
+            scored = scores[(mention.mention.network, mention.mention.external_id)]
+            over_cap = recent[_channel_key(channel)] >= self.policy.alerts_per_minute
+            digest = rule.mode == "digest" or over_cap
+            row = self._alert(mention, subscription, reasons, scored, now, digest=digest)
+            existing[key] = row
+            new_rows.append(row)
+            if digest:
+                to_digest += 1
+            else:
+                recent[_channel_key(channel)] += 1
+        added = await store.add_alerts(new_rows)
+        return IngestResult(received, len(stored), added, collapsed, to_digest)
+
+    def _alert(
+        self,
+        mention: StoredMention,
+        subscription: Subscription,
+        reasons: tuple[str, ...],
+        scored: Scored,
+        now: datetime,
+        *,
+        digest: bool,
+    ) -> AlertRow:
         channel = subscription.channel
-        rows.append(
-            AlertRow(
-                subscription_id=subscription.id,
-                mention_id=mention.id,
-                platform=channel.platform,
-                workspace_id=channel.workspace_id,
-                channel_id=channel.channel_id,
-                matched=list(matched),
-                state="open",
-                delivery="pending",
-                created_at=now,
-            )
+        due = None
+        if scored.is_question:
+            policy = self.policy
+            due = add_business_time(now, policy.response_target, policy.zone, policy.business_hours)
+        return AlertRow(
+            subscription_id=subscription.id,
+            mention_id=mention.id,
+            platform=channel.platform,
+            workspace_id=channel.workspace_id,
+            channel_id=channel.channel_id,
+            matched=list(reasons),
+            state="open",
+            delivery="digest" if digest else "pending",
+            in_digest=digest,
+            root_key=_root_key(mention.mention),
+            repeats=0,
+            is_question=scored.is_question,
+            due_at=due,
+            created_at=now,
         )
-    return rows
+
+
+def facts_of(mention: Mention, scored: Scored) -> Facts:
+    return Facts(
+        text=mention.text,
+        author=mention.author.handle.lower(),
+        language=mention.language.lower(),
+        sentiment=scored.sentiment,
+        is_question=scored.is_question,
+        score=scored.score,
+    )
+
+
+def _matches(
+    mention: StoredMention, scored: Scored, rules: Sequence[tuple[Subscription, Rule]]
+) -> list[tuple[StoredMention, Subscription, Rule, tuple[str, ...]]]:
+    """The first matching subscription of each channel: a channel hears a mention once."""
+    facts = facts_of(mention.mention, scored)
+    seen: set[tuple[str, str, str]] = set()
+    found = []
+    for subscription, rule in rules:
+        channel = _channel_key(subscription.channel)
+        if channel in seen:
+            continue
+        reasons = evaluate(rule, facts)
+        if reasons is not None:
+            seen.add(channel)
+            found.append((mention, subscription, rule, reasons))
+    return found
+
+
+def _root_key(mention: Mention) -> str:
+    """What reposts collapse onto: the post they repeat, else the mention itself."""
+    if mention.kind in COLLAPSING_KINDS and mention.refers_to:
+        return f"{mention.network}:{mention.refers_to}"
+    return f"{mention.network}:{mention.external_id}"
+
+
+def _channel_key(channel: ChannelRef) -> tuple[str, str, str]:
+    return (channel.platform, channel.workspace_id, channel.channel_id)

@@ -23,6 +23,7 @@ from chatops.ports import PublishedPost, PublishRequest, SocialPort
 from chatops.storage.audit import AuditLog
 from chatops.storage.database import Database
 from chatops.storage.drafts import DraftStore
+from chatops.storage.mentions import MentionStore
 from chatops.storage.outbox import CANCELLED, DONE, FAILED, Claim, OutboxStore
 from chatops.storage.tables import OutboxRow
 
@@ -158,9 +159,22 @@ class Publisher:
                 text=draft_row.text,
                 attempt=claim.attempt,
             )
+            answered: list[int] = []
+            if draft_row.reply_to_mention_id is not None:
+                answered = await MentionStore(session).close_for_mention(
+                    draft_row.reply_to_mention_id, by=draft_row.author, now=now
+                )
             draft = await drafts.get(claim.draft_id)
             cards = await drafts.cards(claim.draft_id)
         await self.notifier.draft_changed(draft, cards, f"Published: {post.url}")
+        for alert_id in answered:
+            await self._show_answered(alert_id)
+
+    async def _show_answered(self, alert_id: int) -> None:
+        async with self.db.transaction() as session:
+            alert = await MentionStore(session).alert(alert_id)
+        if alert is not None:
+            await self.notifier.alert_changed(alert)
 
     async def _failed(self, claim: Claim, error: str, *, retryable: bool) -> None:
         now = self.clock.now()

@@ -19,24 +19,31 @@ from adapters.sandbox.network import SandboxNetwork
 from adapters.slack.integration import SlackIntegration, slack_configured
 from chatops.alerts import AlertDelivery
 from chatops.authz import RolePolicy
+from chatops.business_hours import BusinessHours
 from chatops.clock import Clock, SystemClock
 from chatops.core import Core
+from chatops.curation import Curation
+from chatops.digests import Digests
 from chatops.domain.types import Mention
-from chatops.inbox import AlertDesk
+from chatops.inbox import AlertDesk, ReplyInbox
 from chatops.listening import MentionPoller, SearchPollers
-from chatops.monitoring import MentionPipeline
+from chatops.monitoring import MentionPipeline, RoutingPolicy, ScorerSource
 from chatops.notify import Notifier
 from chatops.ports import ChatPort, SocialPort
 from chatops.publisher import Publisher
 from chatops.roles import RoleAdmin
 from chatops.runtime import Job, Workers
+from chatops.scoring import ScoreWeights
 from chatops.settings import Settings
+from chatops.spike_watch import SpikeWatch
+from chatops.spikes import SpikeSettings
 from chatops.storage.database import Database
 from chatops.subscriptions import Subscriptions
 from chatops.workflow import DraftWorkflow
 from commands import CommandContext, CommandRegistry, build_registry
 
 DEMO_SOURCE = "sandbox:demo"
+LISTENING_BEAT = 60.0
 
 
 @dataclass
@@ -51,6 +58,9 @@ class Service:
     publisher: Publisher
     pipeline: MentionPipeline
     delivery: AlertDelivery
+    digests: Digests
+    spikes: SpikeWatch
+    inbox: ReplyInbox
     pollers: list[tuple[MentionPoller | SearchPollers, float]] = field(default_factory=list)
     slack: SlackIntegration | None = None
     publish_due: asyncio.Event = field(default_factory=asyncio.Event)
@@ -97,6 +107,9 @@ class Service:
         jobs = [
             Job("publisher", self.publisher.run_once, beat, wake=self.publish_due),
             Job("alert-delivery", self.delivery.deliver_pending, beat, wake=self.alerts_due),
+            Job("digests", self.digests.run_due, LISTENING_BEAT),
+            Job("spike-watch", self.spikes.run_once, LISTENING_BEAT),
+            Job("reply-inbox", self.inbox.resurface_overdue, LISTENING_BEAT),
         ]
         jobs += [Job(f"poller:{type(p).__name__}", p.poll_once, every) for p, every in self.pollers]
         return Workers(jobs)
@@ -156,6 +169,11 @@ def build_service(
         social=social,
         required_approvals=settings.required_approvals,
     )
+    scorers = ScorerSource(
+        ScoreWeights.from_mapping(settings.score_weights),
+        agency_handles=lambda: social.accounts,
+        clock=clock,
+    )
     core = Core(
         db=db,
         clock=clock,
@@ -167,6 +185,7 @@ def build_service(
         subscriptions=Subscriptions(db=db, clock=clock),
         roles=RoleAdmin(db=db, clock=clock, policy=policy),
         alerts=AlertDesk(db=db, clock=clock, notifier=notifier),
+        curation=Curation(db=db, clock=clock, policy=policy, changed=scorers.invalidate),
     )
     publisher = Publisher(
         db=db,
@@ -194,7 +213,30 @@ def build_service(
         core=core,
         registry=registry,
         publisher=publisher,
-        pipeline=MentionPipeline(db=db, clock=clock, on_alerts=alerts_due.set),
+        pipeline=MentionPipeline(
+            db=db,
+            clock=clock,
+            scorers=scorers,
+            policy=RoutingPolicy(
+                alerts_per_minute=settings.alerts_per_minute,
+                response_target=timedelta(hours=settings.response_target_hours),
+                business_hours=BusinessHours.parse(settings.business_hours),
+                zone=settings.zone,
+            ),
+            on_alerts=alerts_due.set,
+        ),
+        digests=Digests(db=db, clock=clock, notifier=notifier, zone=settings.zone),
+        spikes=SpikeWatch(
+            db=db,
+            clock=clock,
+            notifier=notifier,
+            settings=SpikeSettings(
+                alpha=settings.spike_alpha, min_volume=settings.spike_min_volume
+            ),
+        ),
+        inbox=ReplyInbox(
+            db=db, clock=clock, notifier=notifier, target_hours=settings.response_target_hours
+        ),
         delivery=AlertDelivery(db=db, clock=clock, notifier=notifier),
     )
 

@@ -46,6 +46,18 @@ class Settings(BaseSettings):
         default="PortAlderCity", validation_alias="CHATOPS_SANDBOX_ACCOUNT"
     )
     log_level: str = Field(default="INFO", validation_alias="CHATOPS_LOG_LEVEL")
+    score_weights: dict[str, float] = Field(
+        default_factory=dict, validation_alias="CHATOPS_SCORE_WEIGHTS"
+    )
+    alerts_per_minute: int = Field(default=10, ge=1, validation_alias="CHATOPS_ALERTS_PER_MINUTE")
+    response_target_hours: float = Field(
+        default=2.0, gt=0, validation_alias="CHATOPS_RESPONSE_TARGET_HOURS"
+    )
+    business_hours: str = Field(
+        default="09:00-17:00 mon-fri", validation_alias="CHATOPS_BUSINESS_HOURS"
+    )
+    spike_alpha: float = Field(default=0.001, gt=0, lt=1, validation_alias="CHATOPS_SPIKE_ALPHA")
+    spike_min_volume: int = Field(default=10, ge=1, validation_alias="CHATOPS_SPIKE_MIN_VOLUME")
     worker_interval_seconds: float = Field(
         default=1.0, gt=0, validation_alias="CHATOPS_WORKER_INTERVAL"
     )

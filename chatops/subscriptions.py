@@ -1,14 +1,20 @@
-"""Channel subscriptions: which mentions each chat channel wants to hear about."""
+"""Channel subscriptions: which mentions each chat channel wants to hear about, and how."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from chatops.clock import Clock
-from chatops.domain.errors import NotFound
+from chatops.domain.errors import InvalidInput, NotFound
 from chatops.domain.types import Actor, ChannelRef, Subscription
-from chatops.monitoring import parse_keywords
+from chatops.rules import format_rule, parse_rule, terms
 from chatops.storage.audit import AuditLog
 from chatops.storage.database import Database
 from chatops.storage.mentions import MentionStore
+from chatops.storage.reports import ReportStore
+
+DIGEST_EXAMPLE = "`/alerts digest hourly` or `/alerts digest daily 08:00`"
+RULE_EXAMPLE = '/alerts subscribe flood OR "boil water" -spam lang:en min_score:40'
 
 
 class Subscriptions:
@@ -17,11 +23,16 @@ class Subscriptions:
         self.clock = clock
 
     async def subscribe(self, actor: Actor, channel: ChannelRef, rule: str) -> Subscription:
-        keywords = parse_keywords(rule)
+        """Stores the rule in its canonical form, so what `/alerts list` shows is what runs."""
+        parsed = parse_rule(rule)
         now = self.clock.now()
         async with self.db.transaction() as session:
             subscription = await MentionStore(session).subscribe(
-                channel, rule=rule.strip(), keywords=keywords, by=actor.user_id, now=now
+                channel,
+                rule=format_rule(parsed),
+                keywords=[term.text for term in terms(parsed)],
+                by=actor.user_id,
+                now=now,
             )
             await AuditLog(session).record(
                 at=now,
@@ -60,6 +71,35 @@ class Subscriptions:
         async with self.db.transaction() as session:
             return await MentionStore(session).subscriptions_of_workspace(platform, workspace_id)
 
-    async def of_channel(self, channel: ChannelRef) -> list[Subscription]:
+    async def of_channel(self, channel: ChannelRef) -> list[tuple[Subscription, int]]:
+        """This channel's subscriptions, each with its alerts of the last 24 hours."""
         async with self.db.transaction() as session:
-            return await MentionStore(session).subscriptions(channel)
+            subscriptions = await MentionStore(session).subscriptions(channel)
+            counts = await ReportStore(session).alert_counts_since(
+                self.clock.now() - timedelta(hours=24)
+            )
+        return [(s, counts.get(s.id, 0)) for s in subscriptions]
+
+    async def set_digest(self, actor: Actor, channel: ChannelRef, mode: str, at: str) -> str:
+        if mode not in ("hourly", "daily"):
+            raise InvalidInput(f"{mode!r} is not a digest schedule.", hint=f"Try {DIGEST_EXAMPLE}.")
+        if mode == "daily":
+            parts = at.split(":")
+            valid = len(parts) == 2 and all(p.isdigit() for p in parts)
+            if not valid or int(parts[0]) > 23 or int(parts[1]) > 59:
+                raise InvalidInput(f"{at!r} is not a time of day.", hint=f"Try {DIGEST_EXAMPLE}.")
+            at = f"{int(parts[0]):02d}:{int(parts[1]):02d}"
+        now = self.clock.now()
+        async with self.db.transaction() as session:
+            settings = await ReportStore(session).settings_of(channel, now=now)
+            settings.digest, settings.digest_at = mode, at
+            await AuditLog(session).record(
+                at=now,
+                actor=actor.user_id,
+                platform=actor.platform,
+                channel=channel.channel_id,
+                action="digest_set",
+                schedule=mode,
+                digest_at=at,
+            )
+        return "every hour" if mode == "hourly" else f"every day at {at}"

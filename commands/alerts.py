@@ -1,30 +1,42 @@
-"""`/alerts`: which mentions this channel hears about."""
+"""`/alerts`: which mentions this channel hears about, and its digest."""
 
 from __future__ import annotations
 
 from chatops.domain.errors import InvalidInput
 from chatops.interaction import Invocation, Reply
-from chatops.monitoring import RULE_EXAMPLE
+from chatops.rules import parse_rule, search_query
+from chatops.subscriptions import DIGEST_EXAMPLE, RULE_EXAMPLE
 from commands.parsing import parse_id, take_word
 from commands.registry import CommandContext, Verb
+
+GRAMMAR = (
+    'Words and "quoted phrases"; OR (or a comma), AND (or a space), NOT (or -), parentheses; '
+    "from:handle, lang:xx, is:question, sentiment:negative|positive, "
+    "min_score:N (0-100; without it every match is relayed), mode:instant|digest."
+)
 
 
 async def subscribe(ctx: CommandContext, invocation: Invocation, args: str) -> list[Reply]:
     if not args.strip():
         raise InvalidInput(
-            "`/alerts subscribe` needs keywords to listen for.", hint=f"Example: {RULE_EXAMPLE}"
+            "`/alerts subscribe` needs a rule.", hint=f"Example: `{RULE_EXAMPLE}`. {GRAMMAR}"
         )
     subscription = await ctx.core.subscriptions.subscribe(
         invocation.actor, invocation.channel, args
     )
-    words = ", ".join(subscription.keywords)
-    return [
-        Reply(
-            f"Subscribed (id {subscription.id}): this channel will get mentions "
-            f"containing any of: {words}.",
-            ephemeral=False,
+    rule = parse_rule(subscription.rule)
+    lines = [f"Rule: {subscription.rule}"]
+    if rule.min_score is None:
+        lines.append(
+            "Every matching mention is relayed (add min_score:N to keep only notable ones)."
         )
-    ]
+    if rule.mode == "digest":
+        lines.append("Matches go to this channel's digest, not as instant alerts.")
+    if search_query(rule):
+        lines.append(
+            "Matching public posts are also searched for, not only mentions of the agency."
+        )
+    return [Reply(f"Subscribed (id {subscription.id}).", ephemeral=False, lines=tuple(lines))]
 
 
 async def unsubscribe(ctx: CommandContext, invocation: Invocation, args: str) -> list[Reply]:
@@ -44,9 +56,28 @@ async def unsubscribe(ctx: CommandContext, invocation: Invocation, args: str) ->
 async def listing(ctx: CommandContext, invocation: Invocation, args: str) -> list[Reply]:
     subscriptions = await ctx.core.subscriptions.of_channel(invocation.channel)
     if not subscriptions:
-        return [Reply(f"This channel has no subscriptions. Add one with {RULE_EXAMPLE}.")]
-    lines = tuple(f"{s.id}: {s.rule} (by {s.created_by})" for s in subscriptions)
+        return [Reply(f"This channel has no subscriptions. Add one with `{RULE_EXAMPLE}`.")]
+    lines = tuple(
+        f"{s.id}: {s.rule} (by {s.created_by}; {count} alert(s) in the last 24 h)"
+        for s, count in subscriptions
+    )
     return [Reply("This channel's subscriptions:", lines=lines)]
+
+
+async def digest(ctx: CommandContext, invocation: Invocation, args: str) -> list[Reply]:
+    mode, rest = take_word(args)
+    at, _ = take_word(rest)
+    if not mode:
+        raise InvalidInput("`/alerts digest` needs a schedule.", hint=f"Try {DIGEST_EXAMPLE}.")
+    when = await ctx.core.subscriptions.set_digest(
+        invocation.actor, invocation.channel, mode.lower(), at or "08:00"
+    )
+    return [
+        Reply(
+            f"This channel's digest now comes {when} (only when there is something in it).",
+            ephemeral=False,
+        )
+    ]
 
 
 VERBS = [
@@ -54,8 +85,8 @@ VERBS = [
         "alerts",
         "subscribe",
         "/alerts subscribe RULE",
-        'Relay mentions containing any of these keywords or "quoted phrases" to this channel.',
-        '/alerts subscribe flood, "road closure", outage',
+        f"Relay matching mentions to this channel. {GRAMMAR}",
+        RULE_EXAMPLE,
         subscribe,
     ),
     Verb(
@@ -67,6 +98,19 @@ VERBS = [
         unsubscribe,
     ),
     Verb(
-        "alerts", "list", "/alerts list", "This channel's subscriptions.", "/alerts list", listing
+        "alerts",
+        "list",
+        "/alerts list",
+        "This channel's rules, with their alerts of the last 24 hours.",
+        "/alerts list",
+        listing,
+    ),
+    Verb(
+        "alerts",
+        "digest",
+        "/alerts digest hourly|daily HH:MM",
+        "When this channel's digest comes (default hourly).",
+        "/alerts digest daily 08:00",
+        digest,
     ),
 ]

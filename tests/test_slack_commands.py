@@ -69,7 +69,7 @@ async def test_every_slash_command_is_served(slack) -> None:
     subscribed = next(r for r in slack.responses() if "Subscribed" in r["text"])
     assert subscribed["response_type"] == "in_channel"
     await slack.command("/alerts", "list")
-    await eventually(lambda: _has_response(slack, '1: flood, "boil water"'))
+    await eventually(lambda: _has_response(slack, '1: flood OR "boil water"'))
 
     await slack.command("/social", "queue")
     await eventually(lambda: _has_response(slack, "#1 [pending, 0/1 approvals]"))

@@ -133,7 +133,7 @@ async def test_alert_card_reply_modal_creates_a_reply_draft(slack) -> None:
     assert await slack.service.delivery.deliver_pending() == 1
     [alert_post] = slack.card_posts()
     card = block_text(alert_post["blocks"])
-    assert "Mention on Sandbox" in card
+    assert "Question on Sandbox" in card
     assert f"@{mention.author.handle}" in card
     assert "followers" in card
     assert "matched trapped" in card

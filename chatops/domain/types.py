@@ -183,6 +183,10 @@ class Alert:
     message: MessageRef | None = None
     assignee: str | None = None
     handled_by: str | None = None
+    repeats: int = 0
+    score: int = 0
+    score_reasons: tuple[str, ...] = ()
+    is_question: bool = False
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime, timedelta
 
 from sqlalchemy import or_, select, update
@@ -17,6 +17,7 @@ from chatops.domain.types import (
     StoredMention,
     Subscription,
 )
+from chatops.scoring import Scored
 from chatops.storage.tables import AlertRow, MentionRow, PollCursorRow, SubscriptionRow
 
 
@@ -25,9 +26,13 @@ class MentionStore:
         self.session = session
 
     async def insert_new(
-        self, mentions: Sequence[Mention], *, now: datetime
+        self,
+        mentions: Sequence[Mention],
+        *,
+        now: datetime,
+        scores: Sequence[Scored] | None = None,
     ) -> list[StoredMention]:
-        """Store the mentions not seen before; return only those, in input order."""
+        """Store the mentions not seen before (with their scores); return only those, in order."""
         if not mentions:
             return []
         by_network: dict[str, set[str]] = {}
@@ -42,12 +47,12 @@ class MentionStore:
             )
             known.update((n, e) for n, e in rows)
         fresh: list[MentionRow] = []
-        for mention in mentions:
+        for index, mention in enumerate(mentions):
             key = (mention.network, mention.external_id)
             if key in known:
                 continue
             known.add(key)
-            fresh.append(_row(mention, now))
+            fresh.append(_row(mention, now, scores[index] if scores is not None else None))
         self.session.add_all(fresh)
         await self.session.flush()
         return [StoredMention(row.id, _mention(row)) for row in fresh]
@@ -163,6 +168,43 @@ class MentionStore:
         await self.session.flush()
         return added
 
+    async def alerts_by_root(
+        self, roots: Collection[str]
+    ) -> dict[tuple[str, tuple[str, str, str]], AlertRow]:
+        """Existing alerts by (what they repeat, channel), to collapse reposts onto."""
+        if not roots:
+            return {}
+        rows = await self.session.scalars(select(AlertRow).where(AlertRow.root_key.in_(roots)))
+        return {
+            (row.root_key, (row.platform, row.workspace_id, row.channel_id)): row for row in rows
+        }
+
+    async def recent_instant_alerts(self, since: datetime) -> list[tuple[str, str, str]]:
+        """The channel of every instant (non-digest) alert since `since`, for the cap."""
+        rows = await self.session.execute(
+            select(AlertRow.platform, AlertRow.workspace_id, AlertRow.channel_id).where(
+                AlertRow.created_at >= since, AlertRow.in_digest.is_(False)
+            )
+        )
+        return [(p, w, c) for p, w, c in rows]
+
+    async def close_for_mention(self, mention_id: int, *, by: str, now: datetime) -> list[int]:
+        """A published reply answers the mention: its open alerts are handled."""
+        rows = list(
+            await self.session.scalars(
+                select(AlertRow).where(
+                    AlertRow.mention_id == mention_id, AlertRow.state != "handled"
+                )
+            )
+        )
+        for row in rows:
+            row.state = "handled"
+            row.handled_by = by
+            row.handled_at = now
+            row.responded_at = now
+        await self.session.flush()
+        return [row.id for row in rows]
+
     async def claim_undelivered(
         self, platforms: Sequence[str], *, now: datetime, stale_after: timedelta, limit: int
     ) -> list[Alert]:
@@ -240,13 +282,21 @@ class MentionStore:
                     message=message,
                     assignee=row.assignee,
                     handled_by=row.handled_by,
+                    repeats=row.repeats,
+                    score=mentions[row.mention_id].score,
+                    score_reasons=tuple(mentions[row.mention_id].reasons or ()),
+                    is_question=row.is_question,
                 )
             )
         return result
 
 
-def _row(mention: Mention, now: datetime) -> MentionRow:
+def _row(mention: Mention, now: datetime, scored: Scored | None) -> MentionRow:
     return MentionRow(
+        score=scored.score if scored else 0,
+        sentiment=scored.sentiment if scored else "neutral",
+        is_question=scored.is_question if scored else False,
+        reasons=list(scored.reasons) if scored else [],
         network=mention.network,
         external_id=mention.external_id,
         url=mention.url,

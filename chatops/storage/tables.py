@@ -147,8 +147,12 @@ class MentionRow(Base):
     refers_to: Mapped[str | None] = mapped_column(String(64))
     in_reply_to: Mapped[str | None] = mapped_column(String(64))
     metrics: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
-    created_at: Mapped[datetime]
-    received_at: Mapped[datetime]
+    score: Mapped[int] = mapped_column(Integer, default=0)
+    sentiment: Mapped[str] = mapped_column(String(16), default="neutral")
+    is_question: Mapped[bool] = mapped_column(Boolean, default=False)
+    reasons: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    created_at: Mapped[datetime] = mapped_column(index=True)
+    received_at: Mapped[datetime] = mapped_column(index=True)
 
 
 class SubscriptionRow(Base):
@@ -170,7 +174,11 @@ class AlertRow(Base):
     """One mention delivered to one channel; the unique key makes relaying idempotent."""
 
     __tablename__ = "alerts"
-    __table_args__ = (UniqueConstraint("mention_id", "platform", "workspace_id", "channel_id"),)
+    __table_args__ = (
+        UniqueConstraint("mention_id", "platform", "workspace_id", "channel_id"),
+        Index("ix_alerts_root", "root_key", "platform", "workspace_id", "channel_id"),
+        Index("ix_alerts_channel_created", "platform", "workspace_id", "channel_id", "created_at"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     subscription_id: Mapped[int] = mapped_column(ForeignKey("subscriptions.id"))
@@ -183,6 +191,14 @@ class AlertRow(Base):
     assignee: Mapped[str | None] = mapped_column(String(128))
     handled_by: Mapped[str | None] = mapped_column(String(128))
     handled_at: Mapped[datetime | None]
+    root_key: Mapped[str] = mapped_column(String(96), default="")
+    repeats: Mapped[int] = mapped_column(Integer, default=0)
+    in_digest: Mapped[bool] = mapped_column(Boolean, default=False)
+    digested_at: Mapped[datetime | None]
+    is_question: Mapped[bool] = mapped_column(Boolean, default=False)
+    due_at: Mapped[datetime | None]
+    resurfaced_at: Mapped[datetime | None]
+    responded_at: Mapped[datetime | None]
     delivery: Mapped[str] = mapped_column(String(16), default="pending", index=True)
     delivery_claimed_at: Mapped[datetime | None]
     message_id: Mapped[str | None] = mapped_column(String(128))
@@ -270,3 +286,54 @@ class ChatEventRow(Base):
     platform: Mapped[str] = mapped_column(String(32))
     event_id: Mapped[str] = mapped_column(String(128))
     received_at: Mapped[datetime] = mapped_column(index=True)
+
+
+class ChannelSettingsRow(Base):
+    """How a channel wants its digest: hourly, daily at a local time, or not at all."""
+
+    __tablename__ = "channel_settings"
+    __table_args__ = (UniqueConstraint("platform", "workspace_id", "channel_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    platform: Mapped[str] = mapped_column(String(32))
+    workspace_id: Mapped[str] = mapped_column(String(64), default="")
+    channel_id: Mapped[str] = mapped_column(String(128))
+    digest: Mapped[str] = mapped_column(String(16), default="hourly")
+    digest_at: Mapped[str] = mapped_column(String(5), default="08:00")
+    last_digest_at: Mapped[datetime | None]
+
+
+class SpikeStateRow(Base):
+    """Whether a spike is under way for a subscription (or for all mentions), so it alerts once."""
+
+    __tablename__ = "spike_states"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    active: Mapped[bool] = mapped_column(Boolean, default=False)
+    started_at: Mapped[datetime | None]
+    updated_at: Mapped[datetime]
+
+
+class WatchEntryRow(Base):
+    """An account on one of the agency's watch lists (journalists, officials, partners)."""
+
+    __tablename__ = "watch_entries"
+    __table_args__ = (UniqueConstraint("handle"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    list_name: Mapped[str] = mapped_column(String(64))
+    handle: Mapped[str] = mapped_column(String(128))
+    added_by: Mapped[str] = mapped_column(String(128))
+    added_at: Mapped[datetime]
+
+
+class UrgentTermRow(Base):
+    """An admin's addition to the emergency lexicon."""
+
+    __tablename__ = "urgent_terms"
+    __table_args__ = (UniqueConstraint("term"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    term: Mapped[str] = mapped_column(String(128))
+    added_by: Mapped[str] = mapped_column(String(128))
+    added_at: Mapped[datetime]

@@ -1,0 +1,117 @@
+"""`/social watch`, `/social urgent` and `/social stats`: tuning and measuring listening."""
+
+from __future__ import annotations
+
+from chatops.curation import WATCH_LISTS
+from chatops.domain.errors import InvalidInput
+from chatops.interaction import Invocation, Reply
+from chatops.stats import humanize, response_stats
+from commands.parsing import take_word
+from commands.registry import CommandContext, Verb
+
+WATCH_EXAMPLE = "/social watch add journalists @ledger_maya"
+URGENT_EXAMPLE = "/social urgent add mudslide"
+
+
+async def watch(ctx: CommandContext, invocation: Invocation, args: str) -> list[Reply]:
+    action, rest = take_word(args)
+    curation = ctx.core.curation
+    if not action or action == "list":
+        entries = await curation.watch()
+        if not entries:
+            return [Reply("The watch lists are empty.", lines=(f"Add with `{WATCH_EXAMPLE}`.",))]
+        lines = tuple(f"@{handle}: {name}" for handle, name in sorted(entries.items()))
+        return [Reply("Watched accounts (they score higher):", lines=lines)]
+    if action == "add":
+        name, rest = take_word(rest)
+        handle, _ = take_word(rest)
+        if name not in WATCH_LISTS or not handle:
+            lists = ", ".join(WATCH_LISTS)
+            raise InvalidInput(
+                "`/social watch add` needs a list and a handle.",
+                hint=f"Lists: {lists}. Example: `{WATCH_EXAMPLE}`",
+            )
+        handle = handle.lstrip("@").lower()
+        await curation.add_watch(invocation.actor, name, handle)
+        return [Reply(f"@{handle} is on the {name} watch list.", ephemeral=False)]
+    if action == "remove":
+        handle, _ = take_word(rest)
+        if not handle:
+            raise InvalidInput(
+                "`/social watch remove` needs a handle.",
+                hint="Example: `/social watch remove @ledger_maya`",
+            )
+        handle = handle.lstrip("@").lower()
+        removed = await curation.remove_watch(invocation.actor, handle)
+        return [
+            Reply(
+                f"@{handle} "
+                + ("is off the watch lists." if removed else "was not on a watch list.")
+            )
+        ]
+    raise InvalidInput(
+        f"I don't know `/social watch {action}`.", hint=f"Example: `{WATCH_EXAMPLE}`"
+    )
+
+
+async def urgent(ctx: CommandContext, invocation: Invocation, args: str) -> list[Reply]:
+    action, term = take_word(args)
+    term = term.strip().strip('"').lower()
+    curation = ctx.core.curation
+    if not action or action == "list":
+        shipped, added = await curation.urgent_terms()
+        lines = (f"Added here: {', '.join(added) or 'none'}", f"Shipped: {', '.join(shipped)}")
+        return [Reply("Urgent terms (a mention with one scores as urgent):", lines=lines)]
+    if action not in ("add", "remove") or not term:
+        raise InvalidInput(
+            "`/social urgent add|remove` needs a term.", hint=f"Example: `{URGENT_EXAMPLE}`"
+        )
+    if action == "add":
+        new = await curation.add_urgent(invocation.actor, term)
+        return [
+            Reply(
+                f'"{term}" ' + ("now scores as urgent." if new else "already did."), ephemeral=False
+            )
+        ]
+    removed = await curation.remove_urgent(invocation.actor, term)
+    return [
+        Reply(f'"{term}" ' + ("no longer scores as urgent." if removed else "was not added here."))
+    ]
+
+
+async def stats(ctx: CommandContext, invocation: Invocation, args: str) -> list[Reply]:
+    figures = await response_stats(ctx.core.db, ctx.core.clock.now())
+    lines = tuple(
+        f"Last {f.days} days: {f.answered} answered; median {humanize(f.median)}, "
+        f"90th percentile {humanize(f.p90)}"
+        for f in figures
+    )
+    return [Reply("First-response time to residents' questions:", lines=lines)]
+
+
+VERBS = [
+    Verb(
+        "social",
+        "watch",
+        "/social watch [add LIST @handle | remove @handle]",
+        "Watch lists (journalists, officials, partners) that raise a mention's score.",
+        WATCH_EXAMPLE,
+        watch,
+    ),
+    Verb(
+        "social",
+        "urgent",
+        "/social urgent [add|remove TERM]",
+        "The emergency lexicon that marks a mention as urgent.",
+        URGENT_EXAMPLE,
+        urgent,
+    ),
+    Verb(
+        "social",
+        "stats",
+        "/social stats",
+        "Median and 90th-percentile first-response time over 7 and 30 days.",
+        "/social stats",
+        stats,
+    ),
+]
