@@ -8,6 +8,7 @@ import gc
 import signal
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from pydantic import ValidationError
 
@@ -83,6 +84,11 @@ def _parser() -> argparse.ArgumentParser:
     export.add_argument("--since", help='e.g. "2026-01-01" or "7 days ago"')
     export.add_argument("--until", help='e.g. "2026-02-01" or "yesterday"')
     export.set_defaults(run=_audit_export)
+
+    backtest = sub.add_parser("backtest", help="replay mentions through scoring and routing")
+    backtest.add_argument("mentions", type=Path, help="a JSON-lines file of mentions")
+    backtest.add_argument("--rules", type=Path, help="one rule per line; default: subscriptions")
+    backtest.set_defaults(run=_backtest)
 
     doctor = sub.add_parser("doctor", help="check settings and services, say what is wrong")
     doctor.set_defaults(run=_doctor)
@@ -214,6 +220,58 @@ async def _audit_export(settings: Settings, args: argparse.Namespace) -> int:
             await export(events, sys.stdout, fmt=args.format)
     finally:
         await db.dispose()
+    return 0
+
+
+async def _backtest(settings: Settings, args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    from adapters.sandbox.feed import CITY_ACCOUNTS, load_feed
+    from chatops.backtest import backtest
+    from chatops.rules import RuleError
+    from chatops.scoring import ScoreWeights
+    from chatops.storage.mentions import MentionStore
+
+    try:
+        mentions = load_feed(args.mentions)
+    except (OSError, ValueError) as error:
+        print(f"chatops: cannot read {args.mentions}: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    if args.rules:
+        lines = args.rules.read_text(encoding="utf-8").splitlines()
+        rules = [line.strip() for line in lines if line.strip() and not line.startswith("#")]
+    else:
+        db = Database(settings.database_url)
+        try:
+            await db.ensure_schema(allow_fresh_sqlite_upgrade=False)
+            async with db.transaction() as session:
+                rules = [s.rule for s in await MentionStore(session).subscriptions()]
+        finally:
+            await db.dispose()
+    if not rules:
+        print("chatops: no rules: give --rules FILE or subscribe a channel first", file=sys.stderr)
+        return EXIT_USAGE
+    with tqdm(
+        total=len(mentions), file=sys.stderr, unit=" mentions", disable=len(mentions) < 2000
+    ) as bar:
+        try:
+            reports = backtest(
+                mentions,
+                rules,
+                agency_handles=CITY_ACCOUNTS,
+                weights=ScoreWeights.from_mapping(settings.score_weights),
+                per_minute=settings.alerts_per_minute,
+                progress=lambda done: bar.update(done - bar.n),
+            )
+        except RuleError as error:
+            print(f"chatops: {error}", file=sys.stderr)
+            return EXIT_USAGE
+    print(f"{len(mentions)} mentions replayed.")
+    print("| rule | matches | alerts | collapsed reposts | digest items | spikes |")
+    print("| --- | --- | --- | --- | --- | --- |")
+    for r in reports:
+        figures = (r.matches, r.alerts, r.collapsed, r.digest_items, r.spikes)
+        print(f"| {r.rule} | " + " | ".join(str(f) for f in figures) + " |")
     return 0
 
 

@@ -158,14 +158,14 @@ class MentionPipeline:
             matches += _matches(mention, scored, rules)
         if not matches:
             return IngestResult(received, len(stored), 0)
-        roots = {_root_key(m.mention) for m, _, _, _ in matches}
+        roots = {root_key(m.mention) for m, _, _, _ in matches}
         existing = await store.alerts_by_root(roots)
         recent = Counter(await store.recent_instant_alerts(now - timedelta(minutes=1)))
         new_rows: list[AlertRow] = []
         collapsed = to_digest = 0
         for mention, subscription, rule, reasons in matches:
             channel = subscription.channel
-            key = (_root_key(mention.mention), _channel_key(channel))
+            key = (root_key(mention.mention), _channel_key(channel))
             if key in existing:
                 existing[key].repeats += 1
                 collapsed += 1
@@ -208,7 +208,7 @@ class MentionPipeline:
             state="open",
             delivery="digest" if digest else "pending",
             in_digest=digest,
-            root_key=_root_key(mention.mention),
+            root_key=root_key(mention.mention),
             repeats=0,
             is_question=scored.is_question,
             due_at=due,
@@ -245,7 +245,7 @@ def _matches(
     return found
 
 
-def _root_key(mention: Mention) -> str:
+def root_key(mention: Mention) -> str:
     """What reposts collapse onto: the post they repeat, else the mention itself."""
     if mention.kind in COLLAPSING_KINDS and mention.refers_to:
         return f"{mention.network}:{mention.refers_to}"

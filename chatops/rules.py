@@ -89,6 +89,8 @@ Expr: TypeAlias = Term | Field | Not | And | Or
 
 @dataclass(frozen=True)
 class Rule:
+    """A parsed rule: `query` says which mentions; the options say how they are delivered."""
+
     query: Expr
     min_score: int | None = None
     mode: str = "instant"
@@ -279,6 +281,9 @@ _Conjunction: TypeAlias = tuple[Expr | None, list[_Option]]
 
 
 class _Parser:
+    """Recursive descent with one token of look-ahead: small enough to read, and every
+    error knows exactly which token it is at."""
+
     def __init__(self, text: str) -> None:
         self.tokens = _tokenize(text)
         self.index = 0
