@@ -34,6 +34,7 @@ class Subscriptions:
                 by=actor.user_id,
                 now=now,
             )
+            await ReportStore(session).settings_of(channel, now=now)  # digests count from here
             await AuditLog(session).record(
                 at=now,
                 actor=actor.user_id,

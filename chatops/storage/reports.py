@@ -70,7 +70,7 @@ class ReportStore:
         rows = await self.session.execute(
             select(AlertRow, MentionRow)
             .join(MentionRow, MentionRow.id == AlertRow.mention_id)
-            .where(*_in_channel(channel), AlertRow.created_at > since, AlertRow.created_at <= until)
+            .where(*_in_channel(channel), AlertRow.created_at >= since, AlertRow.created_at < until)
             .order_by(AlertRow.id)
         )
         return [(a, m) for a, m in rows]
