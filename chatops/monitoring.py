@@ -159,15 +159,17 @@ class MentionPipeline:
         if not matches:
             return IngestResult(received, len(stored), 0)
         roots = {root_key(m.mention) for m, _, _, _ in matches}
-        existing = await store.alerts_by_root(roots)
+        existing: dict[tuple[str, tuple[str, str, str]], AlertRow | dict[str, object]] = dict(
+            await store.alerts_by_root(roots)
+        )
         recent = Counter(await store.recent_instant_alerts(now - timedelta(minutes=1)))
-        new_rows: list[AlertRow] = []
+        new_rows: list[dict[str, object]] = []
         collapsed = to_digest = 0
         for mention, subscription, rule, reasons in matches:
             channel = subscription.channel
             key = (root_key(mention.mention), _channel_key(channel))
             if key in existing:
-                existing[key].repeats += 1
+                _count_repeat(existing[key])
                 collapsed += 1
                 continue
             scored = scores[(mention.mention.network, mention.mention.external_id)]
@@ -192,13 +194,13 @@ class MentionPipeline:
         now: datetime,
         *,
         digest: bool,
-    ) -> AlertRow:
+    ) -> dict[str, object]:
         channel = subscription.channel
         due = None
         if scored.is_question:
             policy = self.policy
             due = add_business_time(now, policy.response_target, policy.zone, policy.business_hours)
-        return AlertRow(
+        return dict(
             subscription_id=subscription.id,
             mention_id=mention.id,
             platform=channel.platform,
@@ -213,7 +215,24 @@ class MentionPipeline:
             is_question=scored.is_question,
             due_at=due,
             created_at=now,
+            assignee=None,
+            handled_by=None,
+            handled_at=None,
+            digested_at=None,
+            resurfaced_at=None,
+            responded_at=None,
+            message_id=None,
+            delivered_at=None,
+            delivery_claimed_at=None,
         )
+
+
+def _count_repeat(alert: AlertRow | dict[str, object]) -> None:
+    """One more repost of what the alert is about, whether stored already or new."""
+    if isinstance(alert, AlertRow):
+        alert.repeats += 1
+    else:
+        alert["repeats"] = int(str(alert["repeats"])) + 1
 
 
 def facts_of(mention: Mention, scored: Scored) -> Facts:

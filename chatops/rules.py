@@ -34,7 +34,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from typing import Literal, TypeAlias
 
 from chatops.domain.errors import InvalidInput
@@ -115,6 +115,11 @@ class Facts:
     sentiment: str
     is_question: bool
     score: int
+
+    @cached_property
+    def folded(self) -> str:
+        """The text case-folded once, for a cheap "cannot match" test before any regex."""
+        return self.text.casefold()
 
 
 # --- Tokens -------------------------------------------------------------------------------
@@ -559,6 +564,8 @@ def _judge(expr: Expr, facts: Facts) -> tuple[bool, tuple[str, ...]]:
 
 def _holds(leaf: Term | Field, facts: Facts) -> bool:
     if isinstance(leaf, Term):
+        if _first_word(leaf.text) not in facts.folded:
+            return False  # most terms are absent from most mentions: skip the regex
         return _pattern(leaf.text).search(facts.text) is not None
     if leaf.name == "from":
         return facts.author.lower().removeprefix("@") == leaf.value
@@ -568,6 +575,11 @@ def _holds(leaf: Term | Field, facts: Facts) -> bool:
     if leaf.name == "is":
         return facts.is_question
     return facts.sentiment.lower() == leaf.value
+
+
+@lru_cache(maxsize=4096)
+def _first_word(text: str) -> str:
+    return text.split()[0].casefold() if text.split() else text.casefold()
 
 
 @lru_cache(maxsize=4096)

@@ -117,7 +117,7 @@ class Scorer:
         self.weights = weights
         self.agency = {handle.lower().lstrip("@") for handle in agency_handles}
         self.watch = {handle.lower().lstrip("@"): name for handle, name in watch.items()}
-        self.urgent = [(term, _term_pattern(term)) for term in dict.fromkeys(urgent_terms)]
+        self.urgent = Lexicon(urgent_terms)
         self.analyzer = analyzer
 
     def score(self, mention: Mention) -> Scored:
@@ -144,9 +144,7 @@ class Scorer:
         question = is_question(mention.text)
         if question and self._addressed(mention.text):
             parts.append((w.question, "a question to the agency"))
-        urgent = next(
-            (term for term, pattern in self.urgent if pattern.search(mention.text.lower())), None
-        )
+        urgent = self.urgent.first_in(mention.text)
         if urgent:
             parts.append((w.urgent, f'urgent term "{urgent}"'))
         total = min(100, round(sum(points for points, _ in parts)))
@@ -174,8 +172,35 @@ def _engagement(metrics: Mapping[str, int]) -> float:
     return min(1.0, math.log10(weighted + 1) / 3)
 
 
-def _term_pattern(term: str) -> re.Pattern[str]:
-    """Whole words for alphabetic scripts; plain containment for scripts without spaces."""
-    if re.search(r"[\u3040-\u30ff\u3400-\u9fff]", term):
+class Lexicon:
+    """Finds the first lexicon term in a text, in one pass over its words.
+
+    Single words are looked up in a set (whole words only: "flood" is not in
+    "floodlights"); phrases and terms in scripts written without spaces are checked by
+    containment first and by a word-boundary regex only when they could be present.
+    """
+
+    def __init__(self, terms: Sequence[str]) -> None:
+        unique = [term.lower() for term in dict.fromkeys(terms)]
+        self.words = {t for t in unique if _WORD.fullmatch(t) and not _UNSPACED.search(t)}
+        self.others = [(t, _boundary(t)) for t in unique if t not in self.words]
+
+    def first_in(self, text: str) -> str | None:
+        lowered = text.lower()
+        word: str
+        for word in _WORD.findall(lowered):
+            if word in self.words:
+                return word
+        for term, pattern in self.others:
+            if term in lowered and pattern.search(lowered):
+                return term
+        return None
+
+
+_UNSPACED = re.compile(r"[\u3040-\u30ff\u3400-\u9fff]")
+
+
+def _boundary(term: str) -> re.Pattern[str]:
+    if _UNSPACED.search(term):
         return re.compile(re.escape(term))
     return re.compile(rf"(?<!\w){re.escape(term)}(?!\w)")

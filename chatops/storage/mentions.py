@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 from datetime import datetime, timedelta
+from typing import cast
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import Table, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from chatops.domain.types import (
@@ -19,6 +20,9 @@ from chatops.domain.types import (
 )
 from chatops.scoring import Scored
 from chatops.storage.tables import AlertRow, MentionRow, PollCursorRow, SubscriptionRow
+
+MENTIONS = cast(Table, MentionRow.__table__)
+ALERTS = cast(Table, AlertRow.__table__)
 
 
 class MentionStore:
@@ -46,16 +50,22 @@ class MentionStore:
                 )
             )
             known.update((n, e) for n, e in rows)
-        fresh: list[MentionRow] = []
+        fresh: list[Mention] = []
+        values: list[dict[str, object]] = []
         for index, mention in enumerate(mentions):
             key = (mention.network, mention.external_id)
             if key in known:
                 continue
             known.add(key)
-            fresh.append(_row(mention, now, scores[index] if scores is not None else None))
-        self.session.add_all(fresh)
-        await self.session.flush()
-        return [StoredMention(row.id, _mention(row)) for row in fresh]
+            fresh.append(mention)
+            values.append(_values(mention, now, scores[index] if scores is not None else None))
+        if not values:
+            return []
+        # One multi-row INSERT ... RETURNING, in parameter order, instead of a flush per row.
+        table = MENTIONS
+        statement = insert(table).returning(table.c.id, sort_by_parameter_order=True)
+        new_ids = (await self.session.execute(statement, values)).scalars().all()
+        return [StoredMention(int(i), m) for i, m in zip(new_ids, fresh, strict=True)]
 
     async def find(self, network: str, reference: str) -> StoredMention | None:
         row = await self.session.scalar(
@@ -141,32 +151,11 @@ class MentionStore:
     async def alert_row(self, alert_id: int) -> AlertRow | None:
         return await self.session.get(AlertRow, alert_id, with_for_update=True)
 
-    async def add_alerts(self, alerts: Sequence[AlertRow]) -> int:
-        """Add alerts, skipping any mention already relayed to the same channel."""
-        if not alerts:
-            return 0
-        mention_ids = {a.mention_id for a in alerts}
-        existing = {
-            (m, p, w, c)
-            for m, p, w, c in await self.session.execute(
-                select(
-                    AlertRow.mention_id,
-                    AlertRow.platform,
-                    AlertRow.workspace_id,
-                    AlertRow.channel_id,
-                ).where(AlertRow.mention_id.in_(mention_ids))
-            )
-        }
-        added = 0
-        for alert in alerts:
-            key = (alert.mention_id, alert.platform, alert.workspace_id, alert.channel_id)
-            if key in existing:
-                continue
-            existing.add(key)
-            self.session.add(alert)
-            added += 1
-        await self.session.flush()
-        return added
+    async def add_alerts(self, alerts: Sequence[dict[str, object]]) -> int:
+        """Insert new alerts (column values) in one statement; routing already made them unique."""
+        if alerts:
+            await self.session.execute(insert(ALERTS), list(alerts))
+        return len(alerts)
 
     async def alerts_by_root(
         self, roots: Collection[str]
@@ -179,14 +168,14 @@ class MentionStore:
             (row.root_key, (row.platform, row.workspace_id, row.channel_id)): row for row in rows
         }
 
-    async def recent_instant_alerts(self, since: datetime) -> list[tuple[str, str, str]]:
-        """The channel of every instant (non-digest) alert since `since`, for the cap."""
+    async def recent_instant_alerts(self, since: datetime) -> dict[tuple[str, str, str], int]:
+        """How many instant (non-digest) alerts each channel got since `since`, for the cap."""
         rows = await self.session.execute(
-            select(AlertRow.platform, AlertRow.workspace_id, AlertRow.channel_id).where(
-                AlertRow.created_at >= since, AlertRow.in_digest.is_(False)
-            )
+            select(AlertRow.platform, AlertRow.workspace_id, AlertRow.channel_id, func.count())
+            .where(AlertRow.created_at >= since, AlertRow.in_digest.is_(False))
+            .group_by(AlertRow.platform, AlertRow.workspace_id, AlertRow.channel_id)
         )
-        return [(p, w, c) for p, w, c in rows]
+        return {(p, w, c): int(n) for p, w, c, n in rows}
 
     async def close_for_mention(self, mention_id: int, *, by: str, now: datetime) -> list[int]:
         """A published reply answers the mention: its open alerts are handled."""
@@ -291,8 +280,8 @@ class MentionStore:
         return result
 
 
-def _row(mention: Mention, now: datetime, scored: Scored | None) -> MentionRow:
-    return MentionRow(
+def _values(mention: Mention, now: datetime, scored: Scored | None) -> dict[str, object]:
+    return dict(
         score=scored.score if scored else 0,
         sentiment=scored.sentiment if scored else "neutral",
         is_question=scored.is_question if scored else False,
