@@ -190,3 +190,58 @@ async def test_watch_lists_and_the_lexicon_are_admin_curated(converse) -> None:
     shown = await chat.tick()
     assert "on the journalists watch list (+20)" in shown
     assert 'urgent term "mudslide" (+30)' in shown
+
+
+async def test_a_rule_that_does_not_parse_is_refused_with_its_position(converse) -> None:
+    chat = await converse(user="alice")
+    said = await chat.say("/alerts subscribe flood OR")
+    assert "position" in said
+    assert "Example: /alerts subscribe" in said
+    assert "no subscriptions" in await chat.say("/alerts list")
+
+
+def test_backtest_replays_a_file_per_rule(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import json
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from adapters.sandbox.feed import demo_feed
+
+    chatops = str(Path(sys.executable).with_name("chatops"))
+    rules = tmp_path / "rules.txt"
+    rules.write_text(
+        '# tuning\nflood OR sandbags\n"boil water" mode:digest\nis:question min_score:30\n'
+    )
+    feed = Path(__file__).resolve().parents[1] / "adapters" / "sandbox" / "demo_feed.jsonl"
+    result = subprocess.run(
+        [chatops, "backtest", str(feed), "--rules", str(rules)], capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stderr
+    assert f"{len(demo_feed())} mentions replayed." in result.stdout
+    assert "| flood OR sandbags |" in result.stdout
+    row = next(line for line in result.stdout.splitlines() if line.startswith('| "boil water"'))
+    matches, alerts, _, digest, _ = (int(cell) for cell in row.strip("|").split("|")[1:])
+    assert alerts == 0 and digest > 0 and matches >= digest
+
+    # A long file shows a progress bar on stderr; a bad rule is refused with its position.
+    long_file = tmp_path / "long.jsonl"
+    lines = feed.read_text(encoding="utf-8").splitlines()
+    with long_file.open("w", encoding="utf-8") as out:
+        for copy in range(12):
+            for line in lines:
+                data = json.loads(line)
+                data["id"] = f"{data['id']}-{copy}"
+                out.write(json.dumps(data) + "\n")
+    long = subprocess.run(
+        [chatops, "backtest", str(long_file), "--rules", str(rules)], capture_output=True, text=True
+    )
+    assert long.returncode == 0
+    assert "100%" in long.stderr and "mentions" in long.stderr
+    bad = tmp_path / "bad.txt"
+    bad.write_text("flood OR\n")
+    refused = subprocess.run(
+        [chatops, "backtest", str(feed), "--rules", str(bad)], capture_output=True, text=True
+    )
+    assert refused.returncode == 2
+    assert "position" in refused.stderr
