@@ -13,10 +13,12 @@ import uuid
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from adapters.sandbox.feed import demo_feed
 from adapters.sandbox.network import SandboxNetwork
 from adapters.slack.integration import SlackIntegration, slack_configured
+from adapters.teams.configured import teams_configured
 from chatops.alerts import AlertDelivery
 from chatops.authz import RolePolicy
 from chatops.business_hours import BusinessHours
@@ -40,6 +42,9 @@ from chatops.spikes import SpikeSettings
 from chatops.storage.database import Database
 from chatops.subscriptions import Subscriptions
 from chatops.workflow import DraftWorkflow
+
+if TYPE_CHECKING:
+    from adapters.teams.integration import TeamsIntegration
 from commands import CommandContext, CommandRegistry, build_registry
 
 DEMO_SOURCE = "sandbox:demo"
@@ -63,6 +68,7 @@ class Service:
     inbox: ReplyInbox
     pollers: list[tuple[MentionPoller | SearchPollers, float]] = field(default_factory=list)
     slack: SlackIntegration | None = None
+    teams: TeamsIntegration | None = None
     publish_due: asyncio.Event = field(default_factory=asyncio.Event)
     alerts_due: asyncio.Event = field(default_factory=asyncio.Event)
 
@@ -201,7 +207,14 @@ def build_service(
     if slack_configured(settings):
         slack = SlackIntegration(settings, core=core, registry=registry)
         notifier.register(slack.chat)
+    teams = None
+    if teams_configured(settings):
+        from adapters.teams.integration import TeamsIntegration
+
+        teams = TeamsIntegration(settings, core=core, registry=registry)
+        notifier.register(teams.chat)
     return Service(
+        teams=teams,
         publish_due=publish_due,
         alerts_due=alerts_due,
         slack=slack,

@@ -83,6 +83,10 @@ class Settings(BaseSettings):
         default=None, validation_alias="TEAMS_APP_PASSWORD"
     )
     teams_tenant_id: str | None = Field(default=None, validation_alias="TEAMS_TENANT_ID")
+    teams_approval_reactions: CommaList = Field(
+        default=("like", "checkmark", "2705_whiteheavycheckmark"),
+        validation_alias="TEAMS_APPROVAL_REACTIONS",
+    )
 
     x_bearer_token: SecretStr | None = Field(default=None, validation_alias="X_BEARER_TOKEN")
     x_api_key: SecretStr | None = Field(default=None, validation_alias="X_API_KEY")
@@ -97,9 +101,9 @@ class Settings(BaseSettings):
     x_poll_seconds: float = Field(default=30.0, gt=0, validation_alias="X_POLL_SECONDS")
     x_timeout_seconds: float = Field(default=20.0, gt=0, validation_alias="X_TIMEOUT_SECONDS")
 
-    _split = field_validator("admins", "approvers", "approval_reactions", mode="before")(
-        _split_commas
-    )
+    _split = field_validator(
+        "admins", "approvers", "approval_reactions", "teams_approval_reactions", mode="before"
+    )(_split_commas)
 
     @field_validator("timezone")
     @classmethod

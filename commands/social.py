@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 from chatops.domain.errors import InvalidInput
 from chatops.domain.types import Draft, DraftState, Via
 from chatops.interaction import Invocation, Reply
@@ -92,7 +94,13 @@ async def retry(ctx: CommandContext, invocation: Invocation, args: str) -> list[
 
 
 async def approve_by_reaction(
-    ctx: CommandContext, invocation: Invocation, draft_id: int, reaction: str, *, added: bool
+    ctx: CommandContext,
+    invocation: Invocation,
+    draft_id: int,
+    reaction: str,
+    *,
+    added: bool,
+    approval_reactions: Collection[str] | None = None,
 ) -> list[Reply]:
     """A reaction on a draft's card: an approval reaction approves (or withdraws) like a button.
 
@@ -100,7 +108,7 @@ async def approve_by_reaction(
     show it privately to the person who reacted.
     """
     name = reaction.strip(":")
-    if name not in ctx.core.approval_reactions:
+    if name not in (approval_reactions or ctx.core.approval_reactions):
         return []
     workflow = ctx.core.workflow
     actor = invocation.actor

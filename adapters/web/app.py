@@ -15,6 +15,8 @@ def build_web_app(service: Service) -> web.Application:
     app.router.add_get("/healthz", healthz)
     if service.slack is not None:
         service.slack.mount(app)
+    if service.teams is not None:
+        service.teams.mount(app)
     app.on_startup.append(_start_integrations)
     app.on_cleanup.append(_stop_integrations)
     return app

@@ -337,3 +337,16 @@ class UrgentTermRow(Base):
     term: Mapped[str] = mapped_column(String(128))
     added_by: Mapped[str] = mapped_column(String(128))
     added_at: Mapped[datetime]
+
+
+class ConversationRow(Base):
+    """How to reach a chat conversation later, proactively (Teams' conversation reference)."""
+
+    __tablename__ = "chat_conversations"
+    __table_args__ = (UniqueConstraint("platform", "conversation_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    platform: Mapped[str] = mapped_column(String(32))
+    conversation_id: Mapped[str] = mapped_column(String(256))
+    reference: Mapped[dict[str, Any]] = mapped_column(JSON)
+    updated_at: Mapped[datetime]

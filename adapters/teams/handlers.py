@@ -1,0 +1,210 @@
+"""Teams turns translated to the same core and commands the console and Slack use."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+import structlog
+from microsoft_agents.activity import AdaptiveCardInvokeResponse, ChannelAccount
+from microsoft_agents.hosting.core import AgentApplication, TurnContext, TurnState
+
+from adapters.teams.cards import CONTENT_TYPE, REASON_INPUT, TEXT_INPUT, adaptive_card
+from adapters.teams.chat import PLATFORM, TeamsChat
+from chatops.cards import alert_card, draft_card
+from chatops.core import Core
+from chatops.domain.errors import ChatOpsError
+from chatops.domain.types import Actor, ChannelRef, MessageRef, Via
+from chatops.interaction import Invocation
+from chatops.storage.conversations import ConversationStore
+from chatops.workflow import NewDraft
+from commands import CommandContext, CommandRegistry
+from commands.cards import show_draft_card
+from commands.social import approve_by_reaction
+
+log = structlog.get_logger(__name__)
+
+MESSAGE_TYPE = "application/vnd.microsoft.activity.message"
+FRIENDLY_ERROR = (
+    "Sorry, something went wrong on our side; nothing was published. "
+    "Please try again, or tell your admin the time it happened."
+)
+
+
+def actor_of(account: ChannelAccount | None) -> Actor:
+    """Teams users by their Entra (AAD) object id when present, else the channel's id."""
+    if account is None:
+        return Actor(PLATFORM, "unknown")
+    user_id = account.aad_object_id or account.id or "unknown"
+    return Actor(PLATFORM, str(user_id), str(account.name or ""))
+
+
+def channel_of(context: TurnContext) -> ChannelRef:
+    activity = context.activity
+    tenant = (activity.conversation.tenant_id if activity.conversation else None) or ""
+    return ChannelRef(PLATFORM, str(activity.conversation.id), str(tenant))
+
+
+def command_of(text: str, commands: list[str]) -> tuple[str, str] | None:
+    """`post ...`, `/post ...` or `@chatops post ...` (the mention is already stripped)."""
+    cleaned = re.sub(r"<at>[^<]*</at>", " ", text or "").strip()
+    word, _, rest = cleaned.partition(" ")
+    word = word.lstrip("/").lower()
+    return (word, rest.strip()) if word in commands else None
+
+
+@dataclass(frozen=True)
+class TeamsHandlers:
+    core: Core
+    registry: CommandRegistry
+    chat: TeamsChat
+    approval_reactions: tuple[str, ...]
+
+    @property
+    def context(self) -> CommandContext:
+        return CommandContext(core=self.core, chat=self.chat)
+
+    def register(self, app: AgentApplication[TurnState]) -> None:
+        app.before_turn(self.remember_conversation)
+        app.activity("message")(self.on_message)
+        app.adaptive_card.action_execute(re.compile(r".*"))(self.on_card_action)
+        app.message_reaction("reactionsAdded")(self.on_reactions_added)
+        app.message_reaction("reactionsRemoved")(self.on_reactions_removed)
+        app.error(self.on_error)
+
+    async def remember_conversation(self, context: TurnContext, state: TurnState) -> bool:
+        """Store the conversation reference: alerts and card updates are sent to it later."""
+        reference = context.activity.get_conversation_reference()
+        async with self.core.db.transaction() as session:
+            await ConversationStore(session).remember(
+                PLATFORM,
+                str(context.activity.conversation.id),
+                reference.model_dump(mode="json", by_alias=True, exclude_none=True),
+                now=self.core.clock.now(),
+            )
+        return True
+
+    async def on_message(self, context: TurnContext, state: TurnState) -> None:
+        parsed = command_of(context.activity.text or "", self.registry.commands)
+        if parsed is None:
+            await context.send_activity(
+                "Commands are `post`, `reply`, `alerts` and `social`; try `social help`."
+            )
+            return
+        command, text = parsed
+        invocation = Invocation(
+            actor_of(context.activity.from_property), channel_of(context), command, text
+        )
+        for reply in await self.registry.dispatch(self.context, invocation):
+            await context.send_activity(reply.render())
+
+    async def on_card_action(
+        self, context: TurnContext, state: TurnState, data: Any
+    ) -> AdaptiveCardInvokeResponse:
+        """Do what the button says; the answer is the refreshed card for the person who acted."""
+        value: dict[str, Any] = (
+            context.activity.value if isinstance(context.activity.value, dict) else {}
+        )
+        verb = str((value.get("action") or {}).get("verb", ""))
+        values = dict(data or {})
+        actor = actor_of(context.activity.from_property)
+        try:
+            subject = int(values.get("id", 0))
+            if verb.startswith("alert_"):
+                return await self._alert_action(verb, subject, actor, values, channel_of(context))
+            return await self._draft_action(verb, subject, actor, values)
+        except ChatOpsError as error:
+            return AdaptiveCardInvokeResponse(status_code=200, type=MESSAGE_TYPE, value=str(error))
+        except ValueError:
+            return AdaptiveCardInvokeResponse(
+                status_code=400, type=MESSAGE_TYPE, value="That card action is not valid."
+            )
+
+    async def _draft_action(
+        self, verb: str, draft_id: int, actor: Actor, values: dict[str, Any]
+    ) -> AdaptiveCardInvokeResponse:
+        workflow = self.core.workflow
+        if verb == "draft_approve":
+            await workflow.approve(actor, draft_id, Via.BUTTON)
+        elif verb == "draft_reject":
+            await workflow.reject(actor, draft_id, str(values.get(REASON_INPUT, "")).strip())
+        elif verb == "draft_edit":
+            await workflow.edit(actor, draft_id, str(values.get(TEXT_INPUT, "")).strip())
+        elif verb == "draft_cancel":
+            await workflow.cancel(actor, draft_id)
+        elif verb == "draft_retry":
+            await workflow.retry(actor, draft_id)
+        elif verb != "refresh":
+            raise ValueError(verb)
+        draft = await workflow.get(draft_id)
+        card = draft_card(draft, zone=self.core.zone, network_label=self.core.network_label)
+        return _card_response(adaptive_card(card))
+
+    async def _alert_action(
+        self, verb: str, alert_id: int, actor: Actor, values: dict[str, Any], channel: ChannelRef
+    ) -> AdaptiveCardInvokeResponse:
+        desk = self.core.alerts
+        if verb == "alert_assign":
+            alert = await desk.assign(actor, alert_id)
+        elif verb == "alert_handled":
+            alert = await desk.mark_handled(actor, alert_id)
+        elif verb == "alert_reply":
+            alert = await desk.get(alert_id)
+            text = str(values.get(TEXT_INPUT, "")).strip()
+            draft = await self.core.workflow.create(
+                actor, alert.channel, NewDraft(text=text, reply_to=alert.mention)
+            )
+            await show_draft_card(self.context, alert.channel, draft)
+        else:
+            raise ValueError(verb)
+        label = self.core.notifier.label(alert.mention.mention.network)
+        return _card_response(
+            adaptive_card(alert_card(alert, zone=self.core.zone, network_label=label))
+        )
+
+    async def on_reactions_added(self, context: TurnContext, state: TurnState) -> None:
+        await self._reactions(context, context.activity.reactions_added or [], added=True)
+
+    async def on_reactions_removed(self, context: TurnContext, state: TurnState) -> None:
+        await self._reactions(context, context.activity.reactions_removed or [], added=False)
+
+    async def _reactions(self, context: TurnContext, reactions: list[Any], *, added: bool) -> None:
+        """Teams reaction types are free strings; any in the approval set approves."""
+        target = context.activity.reply_to_id
+        if not target:
+            return
+        channel = channel_of(context)
+        draft_id = await self.core.workflow.draft_for_card(MessageRef(channel, str(target)))
+        if draft_id is None:
+            return
+        actor = actor_of(context.activity.from_property)
+        for reaction in reactions:
+            kind = str(getattr(reaction, "type", "") or "")
+            if kind not in self.approval_reactions:
+                continue
+            invocation = Invocation(actor, channel, "react", kind)
+            try:
+                await approve_by_reaction(
+                    self.context,
+                    invocation,
+                    draft_id,
+                    kind,
+                    added=added,
+                    approval_reactions=self.approval_reactions,
+                )
+            except ChatOpsError as error:
+                await context.send_activity(f"{actor.name or 'You'}: {error}")
+            return
+
+    async def on_error(self, context: TurnContext, error: Exception) -> None:
+        """Log what happened; tell the person something friendly, never the exception text."""
+        log.error("teams_turn_failed", error_type=type(error).__name__)
+        try:
+            await context.send_activity(FRIENDLY_ERROR)
+        except Exception:
+            log.warning("teams_error_reply_failed")
+
+
+def _card_response(card: dict[str, Any]) -> AdaptiveCardInvokeResponse:
+    return AdaptiveCardInvokeResponse(status_code=200, type=CONTENT_TYPE, value=card)

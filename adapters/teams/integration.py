@@ -1,0 +1,91 @@
+"""Teams wired up on the project's aiohttp app with the Microsoft 365 Agents SDK.
+
+`POST /api/messages` only: the SDK's JWT check is applied as a per-route decorator,
+because its app-wide middleware would also reject `/slack/events`. With TEAMS_APP_ID
+(and password and tenant) tokens are validated against Entra; with TEAMS_ENABLED=true
+and no app id, anonymous local mode, logged loudly at start-up, for development and tests.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import structlog
+from aiohttp import web
+from microsoft_agents.activity import Activity
+from microsoft_agents.authentication.msal import MsalConnectionManager
+from microsoft_agents.hosting.aiohttp import (
+    CloudAdapter,
+    jwt_authorization_decorator,
+    start_agent_process,
+)
+from microsoft_agents.hosting.core import AgentApplication, MemoryStorage, TurnState
+from pydantic import ValidationError
+
+from adapters.teams.chat import TeamsChat
+from adapters.teams.handlers import TeamsHandlers
+from chatops.core import Core
+from chatops.settings import Settings
+from commands import CommandRegistry
+
+log = structlog.get_logger(__name__)
+
+MESSAGES_PATH = "/api/messages"
+AUTH_CONFIG_KEY = "agent_configuration"  # where the SDK's JWT check looks it up
+
+
+def sdk_configuration(settings: Settings) -> dict[str, Any]:
+    """The SDK's connection settings, built from ours rather than from its env names."""
+    connection: dict[str, Any]
+    if settings.teams_app_id:
+        secret = settings.teams_app_password
+        connection = {
+            "CLIENTID": settings.teams_app_id,
+            "CLIENTSECRET": secret.get_secret_value() if secret else None,
+            "TENANTID": settings.teams_tenant_id,
+            "AUTHTYPE": "ClientSecret",
+        }
+    else:
+        connection = {"ANONYMOUS_ALLOWED": True}
+    return {"CONNECTIONS": {"SERVICE_CONNECTION": {"SETTINGS": connection}}}
+
+
+class TeamsIntegration:
+    def __init__(self, settings: Settings, *, core: Core, registry: CommandRegistry) -> None:
+        self.anonymous = not settings.teams_app_id
+        self.connections = MsalConnectionManager(**sdk_configuration(settings))
+        self.adapter = CloudAdapter(connection_manager=self.connections)
+        self.agent: AgentApplication[TurnState] = AgentApplication[TurnState](
+            storage=MemoryStorage(), connection_manager=self.connections
+        )
+        self.chat = TeamsChat(self.adapter, db=core.db, app_id=settings.teams_app_id)
+        TeamsHandlers(
+            core=core,
+            registry=registry,
+            chat=self.chat,
+            approval_reactions=tuple(settings.teams_approval_reactions),
+        ).register(self.agent)
+        self.auth_config = self.connections.get_default_connection_configuration()
+
+    def mount(self, app: web.Application) -> None:
+        app[AUTH_CONFIG_KEY] = self.auth_config
+        app.router.add_post(MESSAGES_PATH, jwt_authorization_decorator(self.handle))  # type: ignore[no-untyped-call]
+        if self.anonymous:
+            log.warning(
+                "teams_anonymous_mode",
+                detail="TEAMS_ENABLED=true without TEAMS_APP_ID: /api/messages accepts "
+                "unauthenticated requests. For local development only.",
+            )
+
+    async def handle(self, request: web.Request) -> web.StreamResponse:
+        """A malformed activity is the sender's error (400), never a 500."""
+        try:
+            body = json.loads(await request.text())
+            if not isinstance(body, dict) or not body.get("type"):
+                raise ValueError("an activity needs a type")
+            Activity.model_validate(body)
+        except (ValueError, ValidationError) as error:
+            return web.json_response({"error": f"not a valid activity: {error}"[:300]}, status=400)
+        response = await start_agent_process(request, self.agent, self.adapter)
+        return response if response is not None else web.Response(status=202)
