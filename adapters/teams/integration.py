@@ -9,6 +9,7 @@ and no app id, anonymous local mode, logged loudly at start-up, for development 
 from __future__ import annotations
 
 import json
+import warnings
 from typing import Any
 
 import structlog
@@ -69,7 +70,10 @@ class TeamsIntegration:
         self.auth_config = self.connections.get_default_connection_configuration()
 
     def mount(self, app: web.Application) -> None:
-        app[AUTH_CONFIG_KEY] = self.auth_config
+        with warnings.catch_warnings():
+            # The SDK's JWT check reads this plain string key; an AppKey would not be found.
+            warnings.simplefilter("ignore", web.NotAppKeyWarning)
+            app[AUTH_CONFIG_KEY] = self.auth_config
         app.router.add_post(MESSAGES_PATH, jwt_authorization_decorator(self.handle))  # type: ignore[no-untyped-call]
         if self.anonymous:
             log.warning(
