@@ -271,3 +271,35 @@ async def test_missing_or_bad_tokens_get_401_when_an_app_id_is_configured(databa
     finally:
         await client.close()
         await service.close()
+
+
+def test_the_app_package_declares_the_bot_scopes_and_every_command(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import importlib.util
+    import zipfile
+    from pathlib import Path
+
+    from commands import build_registry
+
+    root = Path(__file__).resolve().parents[1]
+    spec = importlib.util.spec_from_file_location("teams_package", root / "teams" / "package.py")
+    assert spec is not None and spec.loader is not None
+    package = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(package)
+    app_id = "11111111-2222-3333-4444-555555555555"
+    values = {
+        "TEAMS_APP_ID": app_id,
+        "AGENCY_NAME": "Port Alder",
+        "AGENCY_WEBSITE": "https://pa.example.gov",
+    }
+    target = package.build(tmp_path / "chatops-teams.zip", values)
+    with zipfile.ZipFile(target) as archive:
+        assert sorted(archive.namelist()) == ["color.png", "manifest.json", "outline.png"]
+        manifest = json.loads(archive.read("manifest.json"))
+        assert archive.read("color.png").startswith(b"\x89PNG")
+    [bot] = manifest["bots"]
+    assert manifest["id"] == bot["botId"] == app_id
+    assert set(bot["scopes"]) == {"team", "groupChat", "personal"}
+    titles = {command["title"] for command in bot["commandLists"][0]["commands"]}
+    assert titles == set(build_registry().commands)
+    with pytest.raises(SystemExit, match="TEAMS_APP_ID"):
+        package.build(tmp_path / "x.zip", {**values, "TEAMS_APP_ID": ""})
