@@ -117,7 +117,7 @@ class DraftWorkflow:
                 actor,
                 "created",
                 draft,
-                channel=channel.channel_id,
+                where=channel.channel_id,
                 text=draft.text,
                 kind=draft.kind.value,
                 account=account,
@@ -383,10 +383,13 @@ class DraftWorkflow:
     async def _audit(
         self, session: AsyncSession, actor: Actor, action: str, draft: Draft, **details: Any
     ) -> None:
+        details.setdefault("text", draft.text)
+        where = str(details.pop("where", "") or actor.channel)
         await AuditLog(session).record(
             at=self.clock.now(),
             actor=actor.user_id,
             platform=actor.platform,
+            channel=where,
             action=action,
             draft_id=draft.id,
             **details,

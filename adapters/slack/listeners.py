@@ -257,7 +257,7 @@ class SlackHandlers:
         draft_id = await self.core.workflow.draft_for_card(message)
         if draft_id is None:
             return
-        actor = Actor(PLATFORM, str(event.get("user", "")))
+        actor = Actor(PLATFORM, str(event.get("user", "")), "", message.channel.channel_id)
         invocation = Invocation(actor, message.channel, "react", reaction_name(event))
         try:
             await approve_by_reaction(

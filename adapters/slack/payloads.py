@@ -25,12 +25,13 @@ def team_of(body: dict[str, Any]) -> str:
 
 
 def actor_of(body: dict[str, Any]) -> Actor:
-    """Who acted: slash commands carry `user_id`, interactions a `user` object."""
+    """Who acted, and where: commands carry `user_id`, interactions a `user` object."""
+    channel = str(body.get("channel_id") or (body.get("channel") or {}).get("id") or "")
     if body.get("user_id"):
-        return Actor(PLATFORM, str(body["user_id"]), str(body.get("user_name") or ""))
+        return Actor(PLATFORM, str(body["user_id"]), str(body.get("user_name") or ""), channel)
     user = body.get("user") or {}
     name = user.get("username") or user.get("name") or ""
-    return Actor(PLATFORM, str(user.get("id", "")), str(name))
+    return Actor(PLATFORM, str(user.get("id", "")), str(name), channel)
 
 
 def command_channel(body: dict[str, Any]) -> ChannelRef:

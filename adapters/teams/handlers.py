@@ -32,12 +32,12 @@ FRIENDLY_ERROR = (
 )
 
 
-def actor_of(account: ChannelAccount | None) -> Actor:
+def actor_of(account: ChannelAccount | None, conversation: str = "") -> Actor:
     """Teams users by their Entra (AAD) object id when present, else the channel's id."""
     if account is None:
-        return Actor(PLATFORM, "unknown")
+        return Actor(PLATFORM, "unknown", "", conversation)
     user_id = account.aad_object_id or account.id or "unknown"
-    return Actor(PLATFORM, str(user_id), str(account.name or ""))
+    return Actor(PLATFORM, str(user_id), str(account.name or ""), conversation)
 
 
 def channel_of(context: TurnContext) -> ChannelRef:
@@ -94,7 +94,10 @@ class TeamsHandlers:
             return
         command, text = parsed
         invocation = Invocation(
-            actor_of(context.activity.from_property), channel_of(context), command, text
+            actor_of(context.activity.from_property, str(context.activity.conversation.id)),
+            channel_of(context),
+            command,
+            text,
         )
         for reply in await self.registry.dispatch(self.context, invocation):
             await context.send_activity(reply.render())
@@ -108,7 +111,7 @@ class TeamsHandlers:
         )
         verb = str((value.get("action") or {}).get("verb", ""))
         values = dict(data or {})
-        actor = actor_of(context.activity.from_property)
+        actor = actor_of(context.activity.from_property, str(context.activity.conversation.id))
         try:
             subject = int(values.get("id", 0))
             if verb.startswith("alert_"):
@@ -178,7 +181,7 @@ class TeamsHandlers:
         draft_id = await self.core.workflow.draft_for_card(MessageRef(channel, str(target)))
         if draft_id is None:
             return
-        actor = actor_of(context.activity.from_property)
+        actor = actor_of(context.activity.from_property, str(context.activity.conversation.id))
         for reaction in reactions:
             kind = str(getattr(reaction, "type", "") or "")
             if kind not in self.approval_reactions:

@@ -44,11 +44,15 @@ class Severity(StrEnum):
 
 @dataclass(frozen=True)
 class Actor:
-    """Someone acting in chat, or the bot itself (platform `system`)."""
+    """Someone acting in chat, or the bot itself (platform `system`).
+
+    `channel` is where they acted, recorded with every decision they make.
+    """
 
     platform: str
     user_id: str
     display_name: str = ""
+    channel: str = ""
 
     @property
     def name(self) -> str:

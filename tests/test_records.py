@@ -1,0 +1,55 @@
+"""The record of decisions: complete, and append-only in the database itself."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
+
+from chatops.storage.audit import AuditLog
+
+
+async def test_every_event_says_who_what_when_where_and_the_text_then(converse) -> None:
+    chat = await converse(user="alice")
+    await chat.say(
+        "/post Road closure on Main St.", "/as bob", "/social edit 1 Road closed on Main St."
+    )
+    await chat.say("/social approve 1")
+    async with chat.service.db.transaction() as session:
+        events = await AuditLog(session).events(draft_id=1)
+    by_action = {event.action: event for event in events}
+    assert by_action["created"].details["text"] == "Road closure on Main St."
+    assert by_action["edited"].details["old_text"] == "Road closure on Main St."
+    assert by_action["approved"].details["text"] == "Road closed on Main St."
+    for action in ("created", "edited", "approval", "approved"):
+        event = by_action[action]
+        assert event.channel == "console" and event.platform == "console" and event.at
+    assert by_action["created"].actor == "alice" and by_action["approval"].actor == "bob"
+    assert by_action["published"].details["url"].startswith("https://sandbox.invalid/")
+    assert by_action["published"].details["text"] == "Road closed on Main St."
+
+
+@pytest.mark.parametrize(
+    "statement", ["UPDATE audit_events SET actor = 'mallory'", "DELETE FROM audit_events"]
+)
+async def test_the_audit_log_refuses_updates_and_deletes(converse, statement: str) -> None:
+    chat = await converse(user="alice")
+    await chat.say("/post Something to record.")
+    with pytest.raises(DBAPIError, match="append-only"):
+        async with chat.service.db.transaction() as session:
+            await session.execute(text(statement))
+    async with chat.service.db.transaction() as session:
+        [event] = await AuditLog(session).events()
+    assert event.actor == "alice"
+
+
+async def test_postgres_refuses_truncate_too(postgres_url: str) -> None:
+    from chatops.storage.database import Database
+
+    db = Database(postgres_url)
+    try:
+        with pytest.raises(DBAPIError, match="append-only"):
+            async with db.transaction() as session:
+                await session.execute(text("TRUNCATE audit_events"))
+    finally:
+        await db.dispose()
