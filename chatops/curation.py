@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 from chatops.authz import RolePolicy
 from chatops.clock import Clock
+from chatops.compliance import SensitiveTerm
 from chatops.domain.types import Actor, Role
 from chatops.scoring import default_urgent_terms
 from chatops.storage.audit import AuditLog
@@ -47,6 +48,19 @@ class Curation:
     async def remove_urgent(self, actor: Actor, term: str) -> bool:
         return await self._change(actor, "urgent_removed", term=term)
 
+    async def sensitive_terms(self) -> list[SensitiveTerm]:
+        async with self.db.transaction() as session:
+            return await ListStore(session).sensitive_terms()
+
+    async def add_sensitive(self, actor: Actor, term: SensitiveTerm) -> bool:
+        severity = "blocking" if term.blocking else "warning"
+        return await self._change(
+            actor, "sensitive_added", term=term.term, reason=term.reason, severity=severity
+        )
+
+    async def remove_sensitive(self, actor: Actor, term: str) -> bool:
+        return await self._change(actor, "sensitive_removed", term=term)
+
     async def _change(self, actor: Actor, action: str, **what: str) -> bool:
         now = self.clock.now()
         async with self.db.transaction() as session:
@@ -60,8 +74,13 @@ class Curation:
                 changed = await lists.remove_watch(what["handle"])
             elif action == "urgent_added":
                 changed = await lists.add_urgent(what["term"], by=actor.user_id, now=now)
-            else:
+            elif action == "urgent_removed":
                 changed = await lists.remove_urgent(what["term"])
+            elif action == "sensitive_added":
+                term = SensitiveTerm(what["term"], what["reason"], what["severity"] == "blocking")
+                changed = await lists.add_sensitive(term, by=actor.user_id, now=now) or True
+            else:
+                changed = await lists.remove_sensitive(what["term"])
             if changed:
                 await AuditLog(session).record(
                     at=now, actor=actor.user_id, platform=actor.platform, action=action, what=what

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from twitter_text import parse_tweet
 
+from chatops.compliance import DEFAULT_RULES, ComplianceRules, compliance_findings
 from chatops.domain.types import Finding, MediaItem, Severity
 
 NETWORK_LIMITS = {"x": 280, "sandbox": 280}
@@ -37,8 +38,15 @@ class PolicyResult:
         return tuple(f for f in self.findings if f.severity is Severity.BLOCKING)
 
 
-def check(text: str, network: str = "x", media: Sequence[MediaItem] = ()) -> PolicyResult:
-    """Return the findings for `text` (and its images) as posted on `network`."""
+def check(
+    text: str,
+    network: str = "x",
+    media: Sequence[MediaItem] = (),
+    rules: ComplianceRules = DEFAULT_RULES,
+) -> PolicyResult:
+    """Return the findings for `text` (and its images) as posted on `network`: the
+    network's own rules, then the agency's compliance rules (personal data, sensitive
+    terms, links outside the allow list, shouting, unreadable hashtags)."""
     if network not in NETWORK_LIMITS:
         known = ", ".join(sorted(NETWORK_LIMITS))
         raise ValueError(f"unknown network {network!r}; known networks: {known}")
@@ -55,6 +63,7 @@ def check(text: str, network: str = "x", media: Sequence[MediaItem] = ()) -> Pol
             )
         )
         return PolicyResult(network, 0, limit, tuple(findings))
+    findings += compliance_findings(text, rules)
     parsed = parse_tweet(text)
     weighted = int(parsed.weightedLength)
     if weighted > limit:

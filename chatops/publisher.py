@@ -33,6 +33,20 @@ BACKOFF_CAP = timedelta(minutes=10)
 CLOCK_SKEW = timedelta(minutes=1)
 
 
+class PublishHooks:
+    """Points where a fault-injection test stops a worker the way a crash would.
+
+    The default does nothing. A test subclass may raise a `BaseException` (which the
+    publisher does not catch, as it would not survive a SIGKILL) or kill the process.
+    """
+
+    async def after_claim(self, claim: Claim) -> None:
+        """The outbox row is claimed; nothing has been sent to the network yet."""
+
+    async def after_send(self, claim: Claim) -> None:
+        """The network has the post; the outcome is not recorded yet."""
+
+
 class Publisher:
     def __init__(
         self,
@@ -44,7 +58,9 @@ class Publisher:
         worker_id: str,
         lease: timedelta,
         max_attempts: int,
+        hooks: PublishHooks | None = None,
     ) -> None:
+        self.hooks = hooks or PublishHooks()
         self.db = db
         self.clock = clock
         self.social = social
@@ -61,6 +77,7 @@ class Publisher:
         for outbox_id in due:
             claim = await self._claim(outbox_id)
             if claim is not None:
+                await self.hooks.after_claim(claim)
                 attempted += 1
                 await self._publish(claim)
         return attempted
@@ -112,6 +129,7 @@ class Publisher:
         bound = log.bind(draft_id=claim.draft_id, attempt=claim.attempt, worker=self.worker_id)
         try:
             post = await self._send(request, claim)
+            await self.hooks.after_send(claim)
         except PublishError as error:
             bound.warning("publish_failed", error=str(error), retryable=error.retryable)
             await self._failed(claim, str(error), retryable=error.retryable)

@@ -23,6 +23,7 @@ from chatops.alerts import AlertDelivery
 from chatops.authz import RolePolicy
 from chatops.business_hours import BusinessHours
 from chatops.clock import Clock, SystemClock
+from chatops.compliance import ComplianceRules
 from chatops.core import Core
 from chatops.curation import Curation
 from chatops.digests import Digests
@@ -167,6 +168,9 @@ def build_service(
     publish_due = asyncio.Event()
     alerts_due = asyncio.Event()
     workflow = DraftWorkflow(
+        compliance=ComplianceRules(
+            allowed_domains=settings.link_allowlist, phone_regions=settings.phone_regions
+        ),
         on_due=publish_due.set,
         db=db,
         clock=clock,

@@ -56,6 +56,8 @@ class Settings(BaseSettings):
     business_hours: str = Field(
         default="09:00-17:00 mon-fri", validation_alias="CHATOPS_BUSINESS_HOURS"
     )
+    link_allowlist: CommaList = Field(default=(), validation_alias="CHATOPS_LINK_ALLOWLIST")
+    phone_regions: CommaList = Field(default=("US",), validation_alias="CHATOPS_PHONE_REGIONS")
     spike_alpha: float = Field(default=0.001, gt=0, lt=1, validation_alias="CHATOPS_SPIKE_ALPHA")
     spike_min_volume: int = Field(default=10, ge=1, validation_alias="CHATOPS_SPIKE_MIN_VOLUME")
     worker_interval_seconds: float = Field(
@@ -102,7 +104,13 @@ class Settings(BaseSettings):
     x_timeout_seconds: float = Field(default=20.0, gt=0, validation_alias="X_TIMEOUT_SECONDS")
 
     _split = field_validator(
-        "admins", "approvers", "approval_reactions", "teams_approval_reactions", mode="before"
+        "admins",
+        "approvers",
+        "approval_reactions",
+        "teams_approval_reactions",
+        "link_allowlist",
+        "phone_regions",
+        mode="before",
     )(_split_commas)
 
     @field_validator("timezone")

@@ -8,7 +8,7 @@ the commit. A button, a command and a reaction all arrive here the same way.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from chatops.authz import RolePolicy
 from chatops.clock import Clock
+from chatops.compliance import ComplianceRules
 from chatops.domain.drafts import DraftEvent, next_state
 from chatops.domain.errors import InvalidInput, NotAllowed, NotFound
 from chatops.domain.types import (
@@ -28,6 +29,7 @@ from chatops.domain.types import (
     MediaItem,
     MessageRef,
     Role,
+    Severity,
     StoredMention,
     Via,
 )
@@ -38,6 +40,7 @@ from chatops.ports import SocialPort
 from chatops.storage.audit import AuditLog
 from chatops.storage.database import Database
 from chatops.storage.drafts import DraftStore, findings_to_json, media_to_json
+from chatops.storage.lists import ListStore
 from chatops.storage.mentions import MentionStore
 from chatops.storage.outbox import OutboxStore
 from chatops.storage.tables import DraftRow
@@ -72,7 +75,9 @@ class DraftWorkflow:
         social: SocialPort,
         required_approvals: int,
         on_due: Callable[[], None] = lambda: None,
+        compliance: ComplianceRules | None = None,
     ) -> None:
+        self.compliance = compliance or ComplianceRules()
         self.db = db
         self.clock = clock
         self.roles = roles
@@ -83,9 +88,9 @@ class DraftWorkflow:
 
     async def create(self, actor: Actor, channel: ChannelRef, new: NewDraft) -> Draft:
         account = self._account(new.account)
-        findings = self._findings(new.text, new.media)
         now = self.clock.now()
         async with self.db.transaction() as session:
+            findings = await self._findings(session, new.text, new.media)
             store = DraftStore(session)
             account_row = await store.account(self.social.network, account, now=now)
             reply = new.reply_to
@@ -246,7 +251,7 @@ class DraftWorkflow:
             store, row, draft = await self._locked(session, draft_id)
             new_state = next_state(draft_id, draft.state, DraftEvent.EDIT)
             await self.roles.require_author_or_approver(session, actor, draft, "edit")
-            findings = self._findings(text, draft.media)
+            findings = await self._findings(session, text, draft.media)
             had_approvals = len(draft.approvals)
             self._move(row, new_state)
             row.text = text
@@ -288,7 +293,7 @@ class DraftWorkflow:
             self._move(row, new_state)
             row.media = media_to_json(media)
             row.revision += 1
-            row.findings = findings_to_json(self._findings(draft.text, media))
+            row.findings = findings_to_json(await self._findings(session, draft.text, media))
             await OutboxStore(session).cancel(draft_id, now=self.clock.now())
             await self._audit(
                 session, actor, "alt_text_set", draft, image=number, alt_text=alt_text.strip()
@@ -296,6 +301,41 @@ class DraftWorkflow:
             draft, cards = await self._settled(store, draft_id)
         cleared = " Approvals were cleared." if had_approvals else ""
         message = f"{actor.name} described image {number} of draft {draft_id}.{cleared}"
+        return await self._announce(draft, cards, message)
+
+    async def override_warning(
+        self, actor: Actor, draft_id: int, code: str, reason: str
+    ) -> Outcome:
+        """An admin accepts a warning, with a reason that is shown on the card and audited."""
+        if not reason.strip():
+            raise InvalidInput(
+                "An override needs a reason.",
+                hint=f"Example: `/social override {draft_id} unapproved_link Partner agency site`.",
+            )
+        async with self.db.transaction() as session:
+            store, row, draft = await self._locked(session, draft_id)
+            await self.roles.require_role(session, actor, Role.ADMIN, "Overriding a warning")
+            findings = list(draft.findings)
+            index = next(
+                (
+                    i
+                    for i, f in enumerate(findings)
+                    if f.code == code and f.severity is Severity.WARNING and not f.override
+                ),
+                None,
+            )
+            if index is None:
+                codes = ", ".join(f.code for f in findings if f.severity is Severity.WARNING)
+                raise InvalidInput(
+                    f"Draft {draft_id} has no open warning {code!r}.",
+                    hint=f"Its warnings: {codes or 'none'}. Blocking findings cannot be "
+                    "overridden.",
+                )
+            findings[index] = replace(findings[index], override=f"{actor.name}: {reason.strip()}")
+            row.findings = findings_to_json(findings)
+            await self._audit(session, actor, "warning_overridden", draft, code=code, reason=reason)
+            draft, cards = await self._settled(store, draft_id)
+        message = f"{actor.name} accepted the {code} warning on draft {draft_id}: {reason.strip()}"
         return await self._announce(draft, cards, message)
 
     async def retry(self, actor: Actor, draft_id: int) -> Outcome:
@@ -371,10 +411,18 @@ class DraftWorkflow:
         await self.notifier.draft_changed(draft, cards, message)
         return Outcome(draft, message)
 
-    def _findings(self, text: str, media: Sequence[MediaItem]) -> tuple[Finding, ...]:
-        """The network's rules; the sandbox stands in for X, so it is held to X's."""
+    async def _findings(
+        self, session: AsyncSession, text: str, media: Sequence[MediaItem]
+    ) -> tuple[Finding, ...]:
+        """The network's rules (the sandbox stands in for X, so it is held to X's) and the
+        agency's: its sensitive terms, its link allow list, its phone regions."""
         network = "x" if self.social.network == "sandbox" else self.social.network
-        return check(text, network, media).findings
+        rules = ComplianceRules(
+            terms=tuple(await ListStore(session).sensitive_terms()),
+            allowed_domains=self.compliance.allowed_domains,
+            phone_regions=self.compliance.phone_regions,
+        )
+        return check(text, network, media, rules).findings
 
     def _move(self, row: DraftRow, state: DraftState) -> None:
         row.state = state.value

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from chatops.compliance import SensitiveTerm
 from chatops.curation import WATCH_LISTS
 from chatops.domain.errors import InvalidInput
 from chatops.interaction import Invocation, Reply
 from chatops.stats import humanize, response_stats
-from commands.parsing import take_word
+from commands.parsing import parse_id, take_options, take_value, take_word
 from commands.registry import CommandContext, Verb
 
 WATCH_EXAMPLE = "/social watch add journalists @ledger_maya"
@@ -113,5 +114,81 @@ VERBS = [
         "Median and 90th-percentile first-response time over 7 and 30 days.",
         "/social stats",
         stats,
+    ),
+]
+
+
+TERMS_EXAMPLE = '/social terms add "shelter in place" --reason "Only OEM may say it" --warn'
+
+
+async def terms(ctx: CommandContext, invocation: Invocation, args: str) -> list[Reply]:
+    """The agency's sensitive terms: blocking by default, `--warn` for a warning."""
+    action, rest = take_word(args)
+    curation = ctx.core.curation
+    if not action or action == "list":
+        listed = await curation.sensitive_terms()
+        if not listed:
+            return [Reply("No sensitive terms yet.", lines=(f"Add one: `{TERMS_EXAMPLE}`",))]
+        return [
+            Reply(
+                "Sensitive terms on drafts:",
+                lines=tuple(
+                    f'"{t.term}" ({"blocking" if t.blocking else "warning"}): {t.reason}'
+                    for t in listed
+                ),
+            )
+        ]
+    if action not in ("add", "remove") or not rest.strip():
+        raise InvalidInput(
+            "`/social terms add|remove` needs a term.", hint=f"Example: `{TERMS_EXAMPLE}`"
+        )
+    term, rest = take_value(rest, "the term", f"`{TERMS_EXAMPLE}`")
+    term = " ".join(term.lower().split())
+    if action == "remove":
+        removed = await curation.remove_sensitive(invocation.actor, term)
+        return [
+            Reply(f'"{term}" ' + ("is no longer flagged." if removed else "was not on the list."))
+        ]
+    warn = "--warn" in rest.split()
+    rest = " ".join(word for word in rest.split(" ") if word != "--warn")
+    options, leftover = take_options(rest, {"--reason": '`--reason "why"`'}, f"`{TERMS_EXAMPLE}`")
+    reason = options.get("--reason") or leftover
+    if not reason:
+        raise InvalidInput("A sensitive term needs a reason.", hint=f"Example: `{TERMS_EXAMPLE}`")
+    await curation.add_sensitive(invocation.actor, SensitiveTerm(term, reason, not warn))
+    kind = "a warning" if warn else "blocking"
+    return [Reply(f'"{term}" is now flagged on drafts ({kind}): {reason}', ephemeral=False)]
+
+
+async def override(ctx: CommandContext, invocation: Invocation, args: str) -> list[Reply]:
+    example = "/social override 3 unapproved_link The county site is a partner"
+    word, rest = take_word(args)
+    code, reason = take_word(rest)
+    if not word or not code:
+        raise InvalidInput(
+            "`/social override` needs a draft id, a warning and a reason.",
+            hint=f"Example: `{example}`",
+        )
+    draft_id = parse_id(word, "The draft id", f"`{example}`")
+    outcome = await ctx.core.workflow.override_warning(invocation.actor, draft_id, code, reason)
+    return [Reply(outcome.message, ephemeral=False)]
+
+
+VERBS += [
+    Verb(
+        "social",
+        "terms",
+        "/social terms [add TERM --reason TEXT [--warn] | remove TERM]",
+        "The agency's forbidden or sensitive terms, each with a reason (admins).",
+        TERMS_EXAMPLE,
+        terms,
+    ),
+    Verb(
+        "social",
+        "override",
+        "/social override ID WARNING REASON",
+        "An admin accepts a warning on a draft, with a reason that is recorded.",
+        "/social override 3 unapproved_link The county site is a partner",
+        override,
     ),
 ]

@@ -53,3 +53,34 @@ async def test_postgres_refuses_truncate_too(postgres_url: str) -> None:
                 await session.execute(text("TRUNCATE audit_events"))
     finally:
         await db.dispose()
+
+
+async def test_compliance_findings_on_the_card_and_an_audited_override(converse) -> None:
+    chat = await converse(user="alice", admins=("admin",), link_allowlist=("portalder.gov",))
+    shown = await chat.say("/post Questions? Email jane.doe@example.org or call 503-555-0142.")
+    assert "BLOCKING: " in shown and "j***@example.org" in shown
+    assert "jane.doe@example.org" not in shown.split("│ Findings:")[1]
+    assert "cannot be approved yet" in await chat.say("/as admin", "/social approve 1")
+
+    refused = await chat.say("/as bob", '/social terms add "shelter in place" --reason "Only OEM"')
+    assert "needs the admin role" in refused
+    await chat.say(
+        "/as admin", '/social terms add "shelter in place" --reason "Only OEM may say it"'
+    )
+    blocked = await chat.say("/as alice", "/post Please shelter in place until 6pm.")
+    assert "Only OEM may say it" in blocked and "BLOCKING" in blocked
+
+    warned = await chat.say("/post Details at https://county.example.com/closures #PORTALDERFLOOD")
+    assert "warning: " in warned
+    not_admin = await chat.say("/social override 3 unapproved_link Partner site")
+    assert "needs the admin role" in not_admin
+    accepted = await chat.say("/as admin", "/social override 3 unapproved_link County partner site")
+    assert "accepted by admin: County partner site" in accepted
+    assert "Blocking findings cannot be overridden" in await chat.say(
+        "/social override 1 personal_email ok"
+    )
+    async with chat.service.db.transaction() as session:
+        [override] = [
+            e for e in await AuditLog(session).events() if e.action == "warning_overridden"
+        ]
+    assert override.details["reason"] == "County partner site" and override.actor == "admin"

@@ -58,7 +58,8 @@ def _findings(card: Card) -> list[str]:
     lines = ["│ Findings:"]
     for finding in card.findings:
         mark = "BLOCKING" if finding.severity is Severity.BLOCKING else "warning"
-        lines.append(f"│   - {mark}: {finding.message}")
+        accepted = f" (accepted by {finding.override})" if finding.override else ""
+        lines.append(f"│   - {mark}: {finding.message}{accepted}")
         if finding.suggestion:
             lines.append(f"│     {finding.suggestion}")
     return lines

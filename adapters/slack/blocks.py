@@ -91,7 +91,8 @@ def _findings(card: Card) -> str:
     for finding in card.findings:
         icon = ":no_entry:" if finding.severity is Severity.BLOCKING else ":warning:"
         kind = "Blocking" if finding.severity is Severity.BLOCKING else "Warning"
-        lines.append(f"{icon} *{kind}:* {escape(finding.message)}")
+        accepted = f" _(accepted by {escape(finding.override)})_" if finding.override else ""
+        lines.append(f"{icon} *{kind}:* {escape(finding.message)}{accepted}")
         if finding.suggestion:
             lines.append(f"      _{escape(finding.suggestion)}_")
     return "\n".join(lines)[:TEXT_LIMIT]

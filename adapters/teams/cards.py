@@ -57,6 +57,8 @@ def _findings(card: Card) -> list[dict[str, Any]]:
     for finding in card.findings:
         blocking = finding.severity is Severity.BLOCKING
         text = f"{'⛔ Blocking' if blocking else '⚠️ Warning'}: {finding.message}"
+        if finding.override:
+            text += f" (accepted by {finding.override})"
         if finding.suggestion:
             text += f" _{finding.suggestion}_"
         blocks.append(

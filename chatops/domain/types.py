@@ -84,6 +84,8 @@ class Finding:
     message: str
     suggestion: str = ""
     span: tuple[int, int] | None = None
+    override: str = ""
+    """For a warning an admin accepted: who, and why."""
 
 
 @dataclass(frozen=True)

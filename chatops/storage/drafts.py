@@ -214,6 +214,7 @@ def findings_from_json(data: Sequence[dict[str, object]]) -> tuple[Finding, ...]
                 message=str(item["message"]),
                 suggestion=str(item.get("suggestion") or ""),
                 span=(int(span[0]), int(span[1])) if isinstance(span, list) else None,
+                override=str(item.get("override") or ""),
             )
         )
     return tuple(result)

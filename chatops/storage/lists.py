@@ -7,7 +7,8 @@ from datetime import datetime
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from chatops.storage.tables import UrgentTermRow, WatchEntryRow
+from chatops.compliance import SensitiveTerm
+from chatops.storage.tables import SensitiveTermRow, UrgentTermRow, WatchEntryRow
 
 
 class ListStore:
@@ -53,4 +54,33 @@ class ListStore:
 
     async def remove_urgent(self, term: str) -> bool:
         result = await self.session.execute(delete(UrgentTermRow).where(UrgentTermRow.term == term))
+        return bool(getattr(result, "rowcount", 0))
+
+    async def sensitive_terms(self) -> list[SensitiveTerm]:
+        rows = await self.session.scalars(select(SensitiveTermRow).order_by(SensitiveTermRow.term))
+        return [SensitiveTerm(r.term, r.reason, r.blocking) for r in rows]
+
+    async def add_sensitive(self, term: SensitiveTerm, *, by: str, now: datetime) -> bool:
+        row = await self.session.scalar(
+            select(SensitiveTermRow).where(SensitiveTermRow.term == term.term)
+        )
+        if row is not None:
+            row.reason, row.blocking = term.reason, term.blocking
+            return False
+        self.session.add(
+            SensitiveTermRow(
+                term=term.term,
+                reason=term.reason,
+                blocking=term.blocking,
+                added_by=by,
+                added_at=now,
+            )
+        )
+        await self.session.flush()
+        return True
+
+    async def remove_sensitive(self, term: str) -> bool:
+        result = await self.session.execute(
+            delete(SensitiveTermRow).where(SensitiveTermRow.term == term)
+        )
         return bool(getattr(result, "rowcount", 0))

@@ -350,3 +350,17 @@ class ConversationRow(Base):
     conversation_id: Mapped[str] = mapped_column(String(256))
     reference: Mapped[dict[str, Any]] = mapped_column(JSON)
     updated_at: Mapped[datetime]
+
+
+class SensitiveTermRow(Base):
+    """A word or phrase the agency flags on drafts, with its reason."""
+
+    __tablename__ = "sensitive_terms"
+    __table_args__ = (UniqueConstraint("term"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    term: Mapped[str] = mapped_column(String(128))
+    reason: Mapped[str] = mapped_column(Text)
+    blocking: Mapped[bool] = mapped_column(Boolean, default=True)
+    added_by: Mapped[str] = mapped_column(String(128))
+    added_at: Mapped[datetime]
