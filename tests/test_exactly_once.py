@@ -1,0 +1,270 @@
+"""Exactly once, under faults: hundreds of randomized trials on PostgreSQL.
+
+Two publisher replicas race for the outbox while approvers approve at the same instant
+(by button and by reaction, with duplicates), workers die between claim and publish and
+between publish and record, X answers 5xx, drops the connection after accepting the
+post, or answers too slowly, and in a few trials the database restarts. After every
+trial: each approved draft was published exactly once, no unapproved draft was
+published, and every outcome is in the audit log.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import random
+import shutil
+import subprocess
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from chatops.clock import ManualClock
+from chatops.domain.errors import ChatOpsError
+from chatops.domain.types import Actor, ChannelRef, DraftState, Via
+from chatops.publisher import Publisher, PublishHooks
+from chatops.service import Service, build_service
+from chatops.storage.audit import AuditLog
+from chatops.storage.database import Database
+from chatops.storage.outbox import Claim
+from chatops.workflow import NewDraft
+from tests.conftest import START, scratch_postgres
+from tests.fakes.x import FakeX
+from tests.harness import make_settings
+
+TRIALS = int(os.environ.get("CHATOPS_FAULT_TRIALS", "300"))
+DB_RESTARTS = 2
+ALICE = Actor("slack", "UALICE", "alice", "C1")
+BOB = Actor("slack", "UBOB", "bob", "C1")
+CAROL = Actor("slack", "UCAROL", "carol", "C1")
+CHANNEL = ChannelRef("slack", "C1", "T1")
+
+
+class WorkerCrash(BaseException):
+    """A worker process dying: not an `Exception`, so nothing in the publisher catches it."""
+
+
+@dataclass
+class CrashingHooks(PublishHooks):
+    rng: random.Random
+    after_claim_rate: float = 0.0
+    after_send_rate: float = 0.0
+    crashes: list[str] = field(default_factory=list)
+
+    async def after_claim(self, claim: Claim) -> None:
+        if self.rng.random() < self.after_claim_rate:
+            self.crashes.append("after_claim")
+            raise WorkerCrash
+
+    async def after_send(self, claim: Claim) -> None:
+        if self.rng.random() < self.after_send_rate:
+            self.crashes.append("after_send")
+            raise WorkerCrash
+
+
+@dataclass
+class Tally:
+    trials: int = 0
+    drafts: int = 0
+    published: int = 0
+    faults: dict[str, int] = field(default_factory=dict)
+
+    def count(self, fault: str) -> None:
+        self.faults[fault] = self.faults.get(fault, 0) + 1
+
+
+@pytest.fixture
+def fault_db() -> Iterator[str]:
+    with scratch_postgres("chatops_faults") as url:
+
+        async def migrate() -> None:
+            db = Database(url)
+            await db.upgrade()
+            await db.dispose()
+
+        from tests.conftest import _run_apart
+
+        _run_apart(migrate())
+        yield url
+
+
+@pytest.fixture
+async def rig(fault_db: str) -> AsyncIterator[tuple[Service, FakeX, ManualClock]]:
+    async with FakeX() as fake:
+        clock = ManualClock(START)
+        settings = make_settings(
+            fault_db,
+            x_bearer_token=fake.bearer_token,
+            x_api_key=fake.consumer_key,
+            x_api_secret=fake.consumer_secret,
+            x_access_token=fake.access_token,
+            x_access_token_secret=fake.access_token_secret,
+            x_api_base_url=fake.base_url,
+            x_timeout_seconds=0.3,
+            approvers=(BOB.user_id, CAROL.user_id),
+            required_approvals=2,
+            publish_lease_seconds=5,
+            # Crashes are taken over after the lease and count as attempts; at these crash
+            # rates five attempts could run out, which would fail the draft cleanly (a
+            # recoverable outcome, tested elsewhere) rather than test exactly-once.
+            publish_max_attempts=50,
+        )
+        service = build_service(settings, clock=clock)
+        await service.social.start()
+        yield service, fake, clock
+        await service.close()
+
+
+def replica(service: Service, name: str, hooks: PublishHooks) -> Publisher:
+    return Publisher(
+        db=service.db,
+        clock=service.clock,
+        social=service.social,
+        notifier=service.notifier,
+        worker_id=name,
+        lease=timedelta(seconds=service.settings.publish_lease_seconds),
+        max_attempts=service.settings.publish_max_attempts,
+        hooks=hooks,
+    )
+
+
+async def run_replica(worker: Publisher) -> None:
+    """One beat of a replica; a crash or a lost database ends the beat, as it would."""
+    try:
+        await worker.run_once()
+    except WorkerCrash:
+        pass
+    except Exception:
+        await asyncio.sleep(0.05)
+
+
+def restart_postgres() -> bool:
+    clusters = Path("/etc/postgresql")
+    if shutil.which("pg_ctlcluster") is None or not clusters.is_dir() or os.geteuid() != 0:
+        return False
+    version = sorted(p.name for p in clusters.iterdir())[0]
+    subprocess.run(
+        ["pg_ctlcluster", "--skip-systemctl-redirect", version, "main", "restart"],
+        check=True,
+        capture_output=True,
+        timeout=60,
+    )
+    return True
+
+
+async def test_randomized_trials_publish_each_approved_draft_exactly_once(rig) -> None:
+    service, fake, clock = rig
+    workflow = service.core.workflow
+    tally = Tally()
+    for trial in range(TRIALS):
+        rng = random.Random(20261121 + trial)
+        hooks = [
+            CrashingHooks(
+                rng,
+                after_claim_rate=rng.choice([0, 0, 0.5]),
+                after_send_rate=rng.choice([0, 0, 0.5]),
+            )
+            for _ in range(2)
+        ]
+        workers = [replica(service, f"trial{trial}-{n}", hooks[n]) for n in range(2)]
+        expected: dict[int, bool] = {}
+        approvals = []
+        for number in range(rng.randint(1, 3)):
+            draft = await workflow.create(
+                ALICE, CHANNEL, NewDraft(text=f"Trial {trial}, notice {number}: Main St closed.")
+            )
+            plan = rng.choice(["approve", "approve", "approve", "one_approval", "cancel"])
+            expected[draft.id] = plan == "approve"
+            if plan == "cancel":
+                await workflow.cancel(ALICE, draft.id)
+                continue
+            approvals += [workflow.approve(BOB, draft.id, Via.BUTTON)]
+            if rng.random() < 0.5:
+                approvals += [workflow.approve(BOB, draft.id, Via.REACTION)]  # same approval twice
+                tally.count("button and reaction for one approval")
+            if plan == "approve":
+                approvals += [workflow.approve(CAROL, draft.id, Via.REACTION)]
+                if rng.random() < 0.5:
+                    approvals += [
+                        workflow.approve(CAROL, draft.id, Via.REACTION)
+                    ]  # duplicate event
+                    tally.count("duplicated chat event")
+        rng.shuffle(approvals)
+        results = await asyncio.gather(*approvals, return_exceptions=True)
+        assert all(not isinstance(r, Exception) or isinstance(r, ChatOpsError) for r in results), (
+            results
+        )
+        if len(approvals) > 1:
+            tally.count("simultaneous approvals")
+
+        network_fault = rng.choice([None, None, "5xx", "drop", "slow"])
+        if network_fault == "5xx":
+            fake.server_error("/2/tweets", times=rng.randint(1, 2))
+        elif network_fault == "drop":
+            fake.drop_after_accepting(times=1)
+        elif network_fault == "slow" and rng.random() < 0.3:
+            fake.slow("/2/tweets", seconds=0.5)
+        else:
+            network_fault = None
+        if network_fault:
+            tally.count(f"network {network_fault}")
+        restart = trial in (TRIALS // 3, 2 * TRIALS // 3)[:DB_RESTARTS]
+
+        for beat in range(30):
+            if restart and beat == 1 and restart_postgres():
+                tally.count("database restart")
+            await asyncio.gather(*(run_replica(w) for w in workers))
+            if await _settled(service, expected):
+                break
+            clock.advance(timedelta(seconds=6))  # past the lease and any back-off
+            await asyncio.sleep(0.01)
+        for hook in hooks:
+            for crash in hook.crashes:
+                tally.count(f"worker killed {crash.replace('_', ' ')}")
+        await _check_invariants(service, fake, expected)
+        tally.trials += 1
+        tally.drafts += len(expected)
+        tally.published += sum(expected.values())
+        await asyncio.sleep(0.7 if network_fault == "slow" else 0)  # let a slow answer land
+
+    assert tally.trials == TRIALS
+    for fault in (
+        "worker killed after claim",
+        "worker killed after send",
+        "network drop",
+        "network 5xx",
+    ):
+        assert tally.faults.get(fault, 0) > 0, (fault, tally.faults)
+    summary = f"{tally.trials} trials, {tally.drafts} drafts, {tally.published} published"
+    print(f"\nexactly-once: {summary}; faults: {tally.faults}")
+
+
+async def _settled(service: Service, expected: dict[int, bool]) -> bool:
+    for draft_id, approved in expected.items():
+        state = (await service.core.workflow.get(draft_id)).state
+        if approved and state is not DraftState.PUBLISHED:
+            return False
+    return True
+
+
+async def _check_invariants(service: Service, fake: FakeX, expected: dict[int, bool]) -> None:
+    posts = fake.posts()
+    async with service.db.transaction() as session:
+        events = await AuditLog(session).events(since=None)
+    for draft_id, approved in expected.items():
+        draft = await service.core.workflow.get(draft_id)
+        matching = [p for p in posts if p["text"] == draft.text]
+        actions = [e.action for e in events if e.draft_id == draft_id]
+        if approved:
+            assert draft.state is DraftState.PUBLISHED, (draft_id, draft.state, draft.error)
+            assert len(matching) == 1, (draft_id, len(matching))
+            assert draft.published_id == matching[0]["id"]
+            assert actions.count("approved") == 1 and actions.count("published") == 1, actions
+            assert actions.count("approval") == 2, actions
+        else:
+            assert draft.state is not DraftState.PUBLISHED
+            assert matching == [], draft_id
+            assert "published" not in actions and "approved" not in actions, actions
