@@ -52,6 +52,11 @@ TWO_MIB = 2 * 1024 * 1024
 CRASH_TEXT = "Something went wrong on our side"  # commands/registry.py's generic crash reply
 
 
+def known_bug(reason: str) -> pytest.MarkDecorator:
+    """An application bug this test demonstrates: it must fail, on an assertion."""
+    return pytest.mark.xfail(strict=True, raises=AssertionError, reason=reason)
+
+
 # -- shared checks ----------------------------------------------------------------------------
 
 
@@ -76,8 +81,8 @@ def assert_client_error_or_ok(status: int, body: str, ok: tuple[int, ...] = (200
 SlackCase = Callable[[SlackDriver], Awaitable[ClientResponse]]
 
 
-def command_form(slack: SlackDriver, text: str = "Forged post", **overrides: str) -> str:
-    form = {
+def command_form(slack: SlackDriver, text: str = "Forged post", **overrides: str | None) -> str:
+    form: dict[str, str | None] = {
         "token": "legacy",
         "team_id": TEAM,
         "team_domain": "agency",
@@ -291,14 +296,14 @@ SLACK_CLEAR_ANSWERS: dict[str, SlackCase] = {
 
 LISTENERS = "adapters/slack/listeners.py"
 PRE_AUTH_500 = (
-    "adapters/slack/integration.py:121 handle_events calls bolt's to_bolt_request, which "
+    "adapters/slack/integration.py handle_events calls bolt's to_bolt_request, which "
     "parses the body before any signature check; the parse error escapes the aiohttp "
     "handler as a 500 (even for unsigned requests)"
 )
 CUSTOM_MIDDLEWARE = (
-    f"{LISTENERS}:89 registers once_per_event as a global bolt middleware; for it bolt "
-    "builds every listener argument from the body, which raises on a malformed payload, "
-    "and bolt answers 500"
+    f"{LISTENERS} SlackHandlers.register installs once_per_event as a global bolt "
+    "middleware; for it bolt builds every listener argument from the body, which raises "
+    "on a malformed payload, and bolt answers 500"
 )
 SLACK_SERVER_ERRORS: dict[str, tuple[SlackCase, str]] = {
     "malformed form payload": (malformed_form_payload, PRE_AUTH_500 + ": JSONDecodeError"),
@@ -325,17 +330,17 @@ SLACK_SERVER_ERRORS: dict[str, tuple[SlackCase, str]] = {
     ),
     "view_submission without private_metadata": (
         view_submission_without_private_metadata,
-        f"{LISTENERS}:213 on_reject_submitted reads view['private_metadata'] before ack(): "
+        f"{LISTENERS} on_reject_submitted reads view['private_metadata'] before ack(): "
         "KeyError, 500",
     ),
     "view_submission with malformed private_metadata": (
         view_submission_with_malformed_private_metadata,
-        f"{LISTENERS}:218 on_edit_submitted json.loads(private_metadata) before ack(): "
+        f"{LISTENERS} on_edit_submitted json.loads(private_metadata) before ack(): "
         "JSONDecodeError, 500",
     ),
     "view_submission for an unknown alert": (
         view_submission_for_an_unknown_alert,
-        f"{LISTENERS}:225 on_reply_submitted calls alerts.get() outside its try: NotFound "
+        f"{LISTENERS} on_reply_submitted calls alerts.get() outside its try: NotFound "
         "before ack(), 500 instead of an error shown in the modal",
     ),
 }
@@ -369,7 +374,7 @@ async def test_hostile_slack_request_gets_a_clear_answer_and_changes_nothing(
 @pytest.mark.parametrize(
     "case",
     [
-        pytest.param(name, marks=pytest.mark.xfail(strict=True, reason=reason))
+        pytest.param(name, marks=known_bug(reason))
         for name, (_, reason) in SLACK_SERVER_ERRORS.items()
     ],
 )
@@ -398,10 +403,11 @@ async def test_after_every_hostile_slack_request_nothing_exists(slack: SlackDriv
 
 @pytest.mark.xfail(
     strict=True,
-    reason=f"{LISTENERS}:128 on_draft_button does int(action['value']) after ack(); the "
+    raises=AssertionError,
+    reason=f"{LISTENERS} on_draft_button does int(action['value']) after ack(); the "
     "ValueError makes bolt drop the ack, so Slack waits 3 s for a 404 and the person is "
-    "told nothing (same in on_open_reject:145, on_open_edit:157, on_open_reply:170, "
-    "on_alert_button:187)",
+    "told nothing (the same int() after ack() is in on_open_reject, on_open_edit, "
+    "on_open_reply and on_alert_button)",
 )
 async def test_a_non_numeric_draft_id_in_a_button_gets_a_friendly_reply(
     slack: SlackDriver,
@@ -422,11 +428,12 @@ async def test_a_non_numeric_draft_id_in_a_button_gets_a_friendly_reply(
 
 @pytest.mark.xfail(
     strict=True,
-    reason="adapters/slack/payloads.py:27 actor_of returns Actor(user_id='') for a command "
+    raises=AssertionError,
+    reason="adapters/slack/payloads.py actor_of returns Actor(user_id='') for a command "
     "without user_id, and /post creates a draft (and an audit event) authored by nobody",
 )
 async def test_a_command_without_a_user_changes_nothing(slack: SlackDriver) -> None:
-    response = await slack.post(command_form(slack, "Anonymous post", user_id=None), FORM)  # type: ignore[arg-type]
+    response = await slack.post(command_form(slack, "Anonymous post", user_id=None), FORM)
     assert response.status < 500
     await slack.service.drain_jobs().run_all_once()
 
@@ -548,7 +555,7 @@ HANDLERS = "adapters/teams/handlers.py"
 NO_ROUTE_501 = (
     "the SDK answers 501 (no route) when an adaptiveCard/action invoke's value is missing "
     "or malformed, because the card-action route only matches a well-formed value; "
-    "adapters/teams/integration.py:87 handle() should answer 400"
+    "adapters/teams/integration.py TeamsIntegration.handle should answer 400"
 )
 TEAMS_SERVER_ERRORS: dict[str, tuple[TeamsCase, str]] = {
     "invoke without value": (
@@ -575,22 +582,22 @@ TEAMS_SERVER_ERRORS: dict[str, tuple[TeamsCase, str]] = {
     ),
     "card action with a null id": (
         lambda t: t.post_json(with_data(t, "draft_approve", {"id": None})),
-        f"{HANDLERS}:108 int(values.get('id', 0)) raises TypeError for null, which on_card_"
-        "action does not catch (only ValueError): a 501 and 'something went wrong'",
+        f"{HANDLERS} on_card_action: int(values.get('id', 0)) raises TypeError for null, "
+        "which it does not catch (only ValueError): a 501 and 'something went wrong'",
     ),
     "card action with a list id": (
         lambda t: t.post_json(with_data(t, "draft_approve", {"id": [1]})),
-        f"{HANDLERS}:108 int([1]) raises TypeError, not caught: 501",
+        f"{HANDLERS} on_card_action: int([1]) raises TypeError, not caught: 501",
     ),
     "card action with a huge id": (
         lambda t: t.post_json(with_data(t, "draft_approve", {"id": "9" * 30})),
-        f"{HANDLERS}:108 accepts any int; the database rejects it (OverflowError on SQLite, "
-        "out of int32 range on PostgreSQL): 501 and 'something went wrong'",
+        f"{HANDLERS} on_card_action accepts any int; the database rejects it (OverflowError "
+        "on SQLite, out of int32 range on PostgreSQL): 501 and 'something went wrong'",
     ),
     "activity without serviceUrl": (
         lambda t: t.post_json(mutated(t.message(), lambda a: a.pop("serviceUrl"))),
-        "adapters/teams/integration.py:88 handle() validates the activity but not serviceUrl; "
-        "the SDK's create_connector_client raises TypeError and aiohttp answers 500",
+        "adapters/teams/integration.py TeamsIntegration.handle validates the activity but "
+        "not serviceUrl; the SDK's create_connector_client raises TypeError: aiohttp's 500",
     ),
 }
 
@@ -642,7 +649,7 @@ async def test_a_teams_message_without_a_sender_gets_the_friendly_error(
 @pytest.mark.parametrize(
     "case",
     [
-        pytest.param(name, marks=pytest.mark.xfail(strict=True, reason=reason))
+        pytest.param(name, marks=known_bug(reason))
         for name, (_, reason) in TEAMS_SERVER_ERRORS.items()
     ],
 )
@@ -835,7 +842,9 @@ async def say_safely(console: Conversation, line: str) -> str:
     try:
         return await console.say(line)
     except Exception as error:  # pragma: no cover - only on a bug
-        pytest.fail(f"{type(error).__name__} escaped the console for {line!r}: {error}")
+        raise AssertionError(
+            f"{type(error).__name__} escaped the console for {line!r}: {error}"
+        ) from error
 
 
 def assert_clear_reply(line: str, said: str) -> None:
@@ -870,11 +879,11 @@ async def test_the_fuzz_console_starts_with_a_draft(console: Conversation) -> No
 # Known bugs the fuzzer is told to skip (see hits_a_known_id_bug), demonstrated here.
 
 PARSE_ID = (
-    "commands/parsing.py:91 parse_id checks str.isdigit(), which is true for '²' or '①', "
+    "commands/parsing.py parse_id checks str.isdigit(), which is true for '²' or '①', "
     "then int() raises ValueError: the generic crash reply"
 )
 TOO_BIG = (
-    "commands/parsing.py:91 parse_id accepts any length of digits; the database cannot "
+    "commands/parsing.py parse_id accepts any length of digits; the database cannot "
     "hold the number (OverflowError on SQLite, int32 on PostgreSQL): the generic crash reply"
 )
 
@@ -882,24 +891,18 @@ TOO_BIG = (
 @pytest.mark.parametrize(
     "line",
     [
-        pytest.param(
-            "/social approve \u00b2", marks=pytest.mark.xfail(strict=True, reason=PARSE_ID)
-        ),
-        pytest.param(
-            "/alerts unsubscribe \u2460", marks=pytest.mark.xfail(strict=True, reason=PARSE_ID)
-        ),
+        pytest.param("/social approve \u00b2", marks=known_bug(PARSE_ID)),
+        pytest.param("/alerts unsubscribe \u2460", marks=known_bug(PARSE_ID)),
         pytest.param(
             "/social alt 1 \u00b3 A map of the detour",
-            marks=pytest.mark.xfail(
-                strict=True, reason="commands/social.py:82 int(number_word) after isdigit()"
+            marks=known_bug(
+                "commands/social.py alt: int(number_word) after str.isdigit() raises ValueError"
             ),
         ),
-        pytest.param(
-            "/social approve " + "9" * 30, marks=pytest.mark.xfail(strict=True, reason=TOO_BIG)
-        ),
+        pytest.param("/social approve " + "9" * 30, marks=known_bug(TOO_BIG)),
         pytest.param(
             "/social edit 99999999999999999999 New text",
-            marks=pytest.mark.xfail(strict=True, reason=TOO_BIG),
+            marks=known_bug(TOO_BIG),
         ),
     ],
 )
@@ -915,18 +918,16 @@ async def test_odd_ids_get_a_clear_reply(converse: Any, line: str) -> None:
     [
         pytest.param(
             "/react \u00b2 white_check_mark",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="adapters/console/session.py:92 _react catches only ChatOpsError; "
+            marks=known_bug(
+                "adapters/console/session.py ConsoleSession._react catches only ChatOpsError; "
                 "parse_id's ValueError escapes ConsoleSession.handle and ends `chatops console`",
             ),
         ),
         pytest.param(
             "/react 99999999999999999999 white_check_mark",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="adapters/console/session.py:92 the database error for a too-large id "
-                "escapes ConsoleSession.handle and ends `chatops console`",
+            marks=known_bug(
+                "adapters/console/session.py ConsoleSession._react lets the database error "
+                "for a too-large id escape ConsoleSession.handle: it ends `chatops console`",
             ),
         ),
     ],
@@ -941,7 +942,7 @@ async def test_console_reactions_with_odd_ids_do_not_end_the_console(
 
 def postgres_only_bug(request: pytest.FixtureRequest, reason: str) -> None:
     if request.getfixturevalue("backend") == "postgres":
-        request.applymarker(pytest.mark.xfail(strict=True, reason=reason))
+        request.applymarker(known_bug(reason))
 
 
 NUL = (
@@ -974,7 +975,7 @@ async def test_an_id_beyond_32_bits_gets_a_clear_reply(
 ) -> None:
     postgres_only_bug(
         request,
-        "commands/parsing.py:91 parse_id accepts 2147483648; the PostgreSQL integer columns "
+        "commands/parsing.py parse_id accepts 2147483648; the PostgreSQL integer columns "
         "are 32-bit, so asyncpg raises and the generic crash reply is shown",
     )
     chat = await converse(user="alice")
