@@ -862,13 +862,15 @@ def assert_clear_reply(line: str, said: str) -> None:
         HealthCheck.data_too_large,
     ],
 )
-@given(prefix=st.sampled_from(PREFIXES), text=TEXT)
+@given(prefixes=st.lists(st.sampled_from(PREFIXES), min_size=1, max_size=3, unique=True), text=TEXT)
 async def test_fuzzed_command_text_never_crashes(
-    console: Conversation, prefix: str, text: str
+    console: Conversation, prefixes: list[str], text: str
 ) -> None:
+    """The same fuzzed text as the arguments of up to three verbs per example."""
     assume(not hits_a_known_id_bug(text))
-    line = prefix + text
-    assert_clear_reply(line, await say_safely(console, line))
+    for prefix in prefixes:
+        line = prefix + text
+        assert_clear_reply(line, await say_safely(console, line))
 
 
 async def test_the_fuzz_console_starts_with_a_draft(console: Conversation) -> None:
