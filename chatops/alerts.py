@@ -10,6 +10,7 @@ from chatops.cards import alert_card
 from chatops.clock import Clock
 from chatops.domain.errors import ChannelUnavailable
 from chatops.domain.types import SYSTEM_ACTOR, Alert, ChannelRef
+from chatops.health import HealthBoard
 from chatops.notify import Notifier
 from chatops.storage.audit import AuditLog
 from chatops.storage.database import Database
@@ -21,10 +22,13 @@ STALE_CLAIM = timedelta(minutes=2)
 
 
 class AlertDelivery:
-    def __init__(self, *, db: Database, clock: Clock, notifier: Notifier) -> None:
+    def __init__(
+        self, *, db: Database, clock: Clock, notifier: Notifier, health: HealthBoard | None = None
+    ) -> None:
         self.db = db
         self.clock = clock
         self.notifier = notifier
+        self.health = health
 
     async def deliver_pending(self, *, limit: int = 50) -> int:
         """Post undelivered alerts; a failed post goes back in the queue, never dropped.
@@ -46,15 +50,22 @@ class AlertDelivery:
             message_id: str | None = None
             give_up = key in lost_channels
             if not give_up:
+                component = f"chat:{alert.channel.platform}"
                 try:
                     message_id = await self._post(alert)
                     delivered += 1
+                    if self.health is not None:
+                        self.health.recovered(component)
                 except ChannelUnavailable as error:
                     give_up = True
                     lost_channels.add(key)
                     await self.channel_lost(alert, error.reason)
-                except Exception:
+                except Exception as error:
                     log.exception("alert_delivery_failed", alert_id=alert.id)
+                    if self.health is not None:
+                        self.health.failing(
+                            component, f"cannot post alerts: {type(error).__name__}"
+                        )
             async with self.db.transaction() as session:
                 await MentionStore(session).mark_delivered(
                     alert.id, message_id, now=self.clock.now(), give_up=give_up

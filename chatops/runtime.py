@@ -9,6 +9,8 @@ from dataclasses import dataclass
 
 import structlog
 
+from chatops.health import HealthBoard
+
 log = structlog.get_logger(__name__)
 
 
@@ -26,8 +28,9 @@ class Job:
 class Workers:
     """Runs jobs repeatedly until stopped; `run_all_once` is the console's and tests' drain."""
 
-    def __init__(self, jobs: list[Job]) -> None:
+    def __init__(self, jobs: list[Job], health: HealthBoard | None = None) -> None:
         self.jobs = jobs
+        self.health = health
         self._stop = asyncio.Event()
 
     async def run_all_once(self) -> None:
@@ -57,6 +60,11 @@ class Workers:
     async def _run(self, job: Job) -> None:
         try:
             await job.run()
-        except Exception:
+        except Exception as error:
             # A failing job must not stop the others; it is retried on its next beat.
             log.exception("job_failed", job=job.name)
+            if self.health is not None:
+                self.health.failing(job.name, f"failing: {type(error).__name__}")
+        else:
+            if self.health is not None:
+                self.health.recovered(job.name)

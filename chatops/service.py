@@ -28,6 +28,7 @@ from chatops.core import Core
 from chatops.curation import Curation
 from chatops.digests import Digests
 from chatops.domain.types import Mention
+from chatops.health import HealthBoard
 from chatops.inbox import AlertDesk, ReplyInbox
 from chatops.listening import MentionPoller, SearchPollers
 from chatops.monitoring import MentionPipeline, RoutingPolicy, ScorerSource
@@ -72,6 +73,7 @@ class Service:
     teams: TeamsIntegration | None = None
     publish_due: asyncio.Event = field(default_factory=asyncio.Event)
     alerts_due: asyncio.Event = field(default_factory=asyncio.Event)
+    health: HealthBoard | None = None
 
     def context(self, chat: ChatPort) -> CommandContext:
         self.notifier.register(chat)
@@ -118,8 +120,8 @@ class Service:
             Job("spike-watch", self.spikes.run_once, LISTENING_BEAT),
             Job("reply-inbox", self.inbox.resurface_overdue, LISTENING_BEAT),
         ]
-        jobs += [Job(f"poller:{type(p).__name__}", p.poll_once, every) for p, every in self.pollers]
-        return Workers(jobs)
+        jobs += [Job(f"poller:{_source(p)}", p.poll_once, every) for p, every in self.pollers]
+        return Workers(jobs, self.health)
 
     def drain_jobs(self) -> Workers:
         """The work to run between console lines: publication and alert delivery."""
@@ -165,6 +167,7 @@ def build_service(
         social = XNetwork(settings, db=db, clock=clock)
     notifier = Notifier({}, zone=settings.zone, network_labels={social.network: social.label})
     policy = RolePolicy.from_settings(settings.admins, settings.approvers, open_platforms)
+    health = HealthBoard(clock)
     publish_due = asyncio.Event()
     alerts_due = asyncio.Event()
     workflow = DraftWorkflow(
@@ -218,6 +221,7 @@ def build_service(
         teams = TeamsIntegration(settings, core=core, registry=registry)
         notifier.register(teams.chat)
     return Service(
+        health=health,
         teams=teams,
         publish_due=publish_due,
         alerts_due=alerts_due,
@@ -254,7 +258,13 @@ def build_service(
         inbox=ReplyInbox(
             db=db, clock=clock, notifier=notifier, target_hours=settings.response_target_hours
         ),
-        delivery=AlertDelivery(db=db, clock=clock, notifier=notifier),
+        delivery=AlertDelivery(db=db, clock=clock, notifier=notifier, health=health),
+    )
+
+
+def _source(poller: MentionPoller | SearchPollers) -> str:
+    return (
+        poller.source if isinstance(poller, MentionPoller) else f"{poller.social.network}:searches"
     )
 
 

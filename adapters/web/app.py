@@ -31,7 +31,8 @@ async def _stop_integrations(app: web.Application) -> None:
 
 
 async def healthz(request: web.Request) -> web.Response:
-    """200 when the database answers; 503 naming what is degraded otherwise."""
+    """503 when the database does not answer; 200 otherwise, with every degraded part
+    (a failing job, a stopped poller, a chat platform refusing alerts) named in `checks`."""
     service = request.app[SERVICE_KEY]
     checks: dict[str, str] = {"network": service.core.network_label.lower()}
     status = 200
@@ -41,5 +42,11 @@ async def healthz(request: web.Request) -> web.Response:
     except Exception as error:
         checks["database"] = f"unreachable: {type(error).__name__}"
         status = 503
-    body = {"status": "ok" if status == 200 else "degraded", "checks": checks}
+    problems = service.health.snapshot() if service.health is not None else {}
+    for pollers, _ in service.pollers:
+        if pollers.stopped:
+            problems[f"listening:{service.social.network}"] = f"stopped: {pollers.stopped}"
+    checks.update(problems)
+    healthy = status == 200 and not problems
+    body = {"status": "ok" if healthy else "degraded", "checks": checks}
     return web.json_response(body, status=status)
