@@ -31,3 +31,13 @@ class Reply:
 
     def render(self) -> str:
         return "\n".join([self.text, *self.lines]) if self.lines else self.text
+
+
+_CONTROL = dict.fromkeys(c for c in range(32) if chr(c) not in "\t\n\r")
+_CONTROL[0x7F] = None
+
+
+def clean_text(text: str) -> str:
+    """Text as people meant it: control characters (NUL above all, which PostgreSQL
+    cannot store) are dropped; tabs and line breaks stay."""
+    return text.translate(_CONTROL)

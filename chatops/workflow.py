@@ -33,6 +33,7 @@ from chatops.domain.types import (
     StoredMention,
     Via,
 )
+from chatops.interaction import clean_text
 from chatops.logs import bind_draft
 from chatops.notify import Notifier
 from chatops.policy import check
@@ -87,6 +88,7 @@ class DraftWorkflow:
         self.on_due = on_due
 
     async def create(self, actor: Actor, channel: ChannelRef, new: NewDraft) -> Draft:
+        new = replace(new, text=clean_text(new.text))
         account = self._account(new.account)
         now = self.clock.now()
         async with self.db.transaction() as session:
@@ -218,6 +220,7 @@ class DraftWorkflow:
         return await self._announce(draft, cards, message)
 
     async def reject(self, actor: Actor, draft_id: int, reason: str) -> Outcome:
+        reason = clean_text(reason)
         async with self.db.transaction() as session:
             store, row, draft = await self._locked(session, draft_id)
             new_state = next_state(draft_id, draft.state, DraftEvent.REJECT)
@@ -243,6 +246,7 @@ class DraftWorkflow:
         return await self._announce(draft, cards, message)
 
     async def edit(self, actor: Actor, draft_id: int, text: str) -> Outcome:
+        text = clean_text(text)
         if not text.strip():
             raise InvalidInput(
                 "The new text is empty.", hint=f"Example: `/social edit {draft_id} New text`."

@@ -87,9 +87,26 @@ def take_options(
         options.add(name, value)
 
 
+MAX_ID = 2**31 - 1  # ids are 32-bit integer columns on PostgreSQL
+
+
 def parse_id(value: str, what: str, example: str) -> int:
     cleaned = value.strip().lstrip("#")
-    if not cleaned.isdigit():
+    if not (cleaned.isascii() and cleaned.isdecimal()):
         shown = value or "nothing"
         raise InvalidInput(f"{what} should be a number, not {shown!r}.", hint=f"Example: {example}")
-    return int(cleaned)
+    number = int(cleaned)
+    if number > MAX_ID:
+        raise InvalidInput(f"{what} {cleaned} does not exist.", hint=f"Example: {example}")
+    return number
+
+
+def subject_id(value: object) -> int:
+    """The draft or alert id a button or form carries; anything else is refused politely."""
+    text = str(value if value is not None else "")
+    if not (text.isascii() and text.isdecimal()) or int(text) > MAX_ID:
+        raise InvalidInput(
+            "That button or form is not one of mine, or it is out of date.",
+            hint="`/social queue` lists the drafts that can be acted on.",
+        )
+    return int(text)

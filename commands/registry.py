@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import structlog
 
 from chatops.core import Core
 from chatops.domain.errors import ChatOpsError
-from chatops.interaction import Invocation, Reply
+from chatops.interaction import Invocation, Reply, clean_text
 from chatops.logs import bind_command_context
 from chatops.ports import ChatPort
 from commands.parsing import take_word
@@ -59,6 +59,9 @@ class CommandRegistry:
 
     async def dispatch(self, ctx: CommandContext, invocation: Invocation) -> list[Reply]:
         """Run the verb; every refusal or failure becomes a reply, never an exception."""
+        if not invocation.actor.user_id.strip():
+            return [Reply("I could not tell who sent this, so I did nothing.")]
+        invocation = replace(invocation, text=clean_text(invocation.text))
         verb, args = self._resolve(invocation)
         name = verb.title if verb else f"/{invocation.command}"
         with bind_command_context(

@@ -20,10 +20,15 @@ from typing import Any
 
 import asyncpg
 import pytest
+from hypothesis import HealthCheck, settings
 from sqlalchemy import text
 
 from chatops.storage.database import Database
 from chatops.storage.tables import Base
+
+# Property tests run beside database tests on two shared cores: timing is not what they test.
+settings.register_profile("chatops", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("chatops")
 
 POSTGRES_ADMIN_DSN = os.environ.get(
     "CHATOPS_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres"

@@ -180,6 +180,25 @@ def mention_poller(service: Any) -> MentionPoller:
     )
 
 
+def log_canaries(secrets: Mapping[str, str]) -> None:
+    """Log every secret on purpose, through structlog and through the standard library
+    (with a traceback): proof that the scrubber is on both paths, whatever the bot logs."""
+    everything = " ".join(secrets.values())
+    structlog.get_logger("tests.secret_leaks").warning("canary_structlog", detail=everything)
+    try:
+        raise RuntimeError(f"canary error {everything}")
+    except RuntimeError:
+        logging.getLogger("tests.secret_leaks").exception("canary_stdlib %s", dict(secrets))
+
+
+def assert_canaries_redacted(output: str) -> None:
+    canaries = [json.loads(line) for line in output.splitlines() if '"canary_' in line]
+    assert {c["event"].split()[0] for c in canaries} == {"canary_structlog", "canary_stdlib"}
+    for canary in canaries:
+        assert "[redacted]" in json.dumps(canary), canary
+    assert any("canary error [redacted]" in c.get("exception", "") for c in canaries)
+
+
 async def draft_state(service: Any, draft_id: int) -> DraftState:
     return (await service.core.workflow.get(draft_id)).state
 
@@ -208,14 +227,15 @@ async def test_slack_teams_and_x_scenario_never_logs_a_secret(
         forged = await slack.post(urlencode({"command": "/post", "text": "x"}), FORM, secret="no")
         assert forged.status == 401
 
-        # Slack refuses the token while a card is posted: the command's crash path.
+        # Slack refuses the token while a card is posted: the command's failure path.
         secret_slack.fail("chat.postMessage", "invalid_auth")
+        answered = len(slack.responses())
         await slack.command("/post", "Second post, whose card cannot be posted.")
 
-        async def crash_reported() -> bool:
-            return any("Something went wrong" in str(r.get("text")) for r in slack.responses())
+        async def second_answered() -> bool:
+            return len(slack.responses()) > answered
 
-        await eventually(crash_reported)
+        await eventually(second_answered)
 
         # ...and while a card is updated after an approval: the notifier's failure path.
         secret_slack.fail("chat.update", "invalid_auth")
@@ -249,8 +269,8 @@ async def test_slack_teams_and_x_scenario_never_logs_a_secret(
         secret_slack.fail("chat.postMessage", "invalid_auth")
         await mention_poller(slack.service).poll_once()
 
-        # A body bolt cannot parse: aiohttp logs the traceback through the standard library.
-        assert (await slack.post("payload=%7Bnot-json", FORM)).status >= 400
+        # A body bolt cannot parse (answered 500 today, see test_hostile_input.py).
+        await slack.post("payload=%7Bnot-json", FORM)
 
         # Teams with an app id and password: requests without a valid token are refused.
         activity = message_activity("post Sneaky", service_url="http://127.0.0.1:9/")
@@ -260,12 +280,12 @@ async def test_slack_teams_and_x_scenario_never_logs_a_secret(
     finally:
         await slack.close()
 
+    log_canaries(secrets)
     output = logs.getvalue()
-    for event in ("command_done", "command_refused", "command_crashed", "card_update_failed"):
+    for event in ("command_done", "command_refused", "published", "publish_failed"):
         assert event in output, f"{event} was not logged"
-    for event in ("publish_failed", "poller_stopped", "admin_dm_failed", "Error handling request"):
-        assert event in output, f"{event} was not logged"
-    assert "invalid_auth" in output
+    assert "poller_stopped" in output and "invalid_auth" in output
+    assert_canaries_redacted(output)
     assert_no_secret(output, secrets, "the logs")
     # Nor in anything the bot said to Slack.
     assert_no_secret(json.dumps([c.args for c in secret_slack.calls]), secrets, "Slack messages")
@@ -307,8 +327,10 @@ async def test_console_publish_loop_never_logs_or_prints_a_secret(
         await mention_poller(chat.service).poll_once()
     finally:
         await chat.close()
+    log_canaries(secrets)
     output = logs.getvalue()
     assert "published" in output and "publish_failed" in output and "poller_stopped" in output
+    assert_canaries_redacted(output)
     assert_no_secret(output, secrets, "the logs")
     assert_no_secret(said, secrets, "the console")
 

@@ -10,6 +10,7 @@ installations kept in the project's database.
 from __future__ import annotations
 
 import aiohttp
+import structlog
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
@@ -21,13 +22,17 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 )
 from slack_sdk.oauth.installation_store.sqlalchemy import AsyncSQLAlchemyInstallationStore
 from slack_sdk.oauth.state_store.sqlalchemy import AsyncSQLAlchemyOAuthStateStore
+from slack_sdk.signature import SignatureVerifier
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack.chat import SlackChat
+from adapters.slack.inbound import malformed, signed
 from adapters.slack.listeners import SlackHandlers
 from chatops.core import Core
 from chatops.settings import Settings
 from commands import CommandRegistry
+
+log = structlog.get_logger(__name__)
 
 EVENTS_PATH = "/slack/events"
 INSTALL_PATH = "/slack/install"
@@ -74,6 +79,11 @@ class SlackIntegration:
                 redirect_uri_path=REDIRECT_PATH,
             )
         signing = settings.slack_signing_secret
+        self.verifier = (
+            SignatureVerifier(signing.get_secret_value())
+            if signing and not self.app_token
+            else None
+        )
         self.app = AsyncApp(
             client=self.client,
             signing_secret=signing.get_secret_value() if signing else None,
@@ -116,7 +126,21 @@ class SlackIntegration:
             app.router.add_get(REDIRECT_PATH, self.handle_redirect)
 
     async def handle_events(self, request: web.Request) -> web.Response:
-        response = await self.app.async_dispatch(await to_bolt_request(request))
+        """Forged or unsigned: 401. Malformed: 400. A failure inside: logged, and 400."""
+        body = await request.text()
+        if self.verifier is not None and not signed(self.verifier, body, request.headers):
+            return web.json_response({"error": "invalid or missing signature"}, status=401)
+        problem = malformed(body, request.content_type)
+        if problem:
+            return web.json_response({"error": problem}, status=400)
+        try:
+            response = await self.app.async_dispatch(await to_bolt_request(request))
+        except Exception:
+            log.exception("slack_request_failed")
+            return web.json_response({"error": "the request could not be handled"}, status=400)
+        if response.status >= 500:
+            log.error("slack_request_failed", status=response.status)
+            return web.json_response({"error": "the request could not be handled"}, status=400)
         return await to_aiohttp_response(response)
 
     async def handle_install(self, request: web.Request) -> web.Response:

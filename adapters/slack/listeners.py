@@ -30,13 +30,14 @@ from adapters.slack.payloads import (
 from adapters.slack.text import to_plain
 from chatops.alerts import pause_channel
 from chatops.core import Core
-from chatops.domain.errors import ChatOpsError
+from chatops.domain.errors import ChatOpsError, InvalidInput
 from chatops.domain.types import Actor, ChannelRef, Via
 from chatops.interaction import Invocation
 from chatops.storage.events import EventLog
 from chatops.workflow import NewDraft
 from commands import CommandContext, CommandRegistry
 from commands.cards import show_draft_card
+from commands.parsing import subject_id
 from commands.social import approve_by_reaction
 
 log = structlog.get_logger(__name__)
@@ -124,10 +125,9 @@ class SlackHandlers:
         self, ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond
     ) -> None:
         await ack()
-        actor = actor_of(body)
-        draft_id = int(action["value"])
         workflow = self.core.workflow
         try:
+            actor, draft_id = known_actor(body), subject_id(action.get("value"))
             if action["action_id"] == "draft_approve":
                 outcome = await workflow.approve(actor, draft_id, Via.BUTTON)
             elif action["action_id"] == "draft_cancel":
@@ -135,21 +135,31 @@ class SlackHandlers:
             else:
                 outcome = await workflow.retry(actor, draft_id)
         except ChatOpsError as error:
-            await respond(text=str(error), response_type="ephemeral", replace_original=False)
+            await _privately(respond, str(error))
             return
         if not outcome.changed:
-            await respond(text=outcome.message, response_type="ephemeral", replace_original=False)
+            await _privately(respond, outcome.message)
 
     async def on_open_reject(
-        self, ack: Ack, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient
+        self,
+        ack: Ack,
+        body: dict[str, Any],
+        action: dict[str, Any],
+        client: AsyncWebClient,
+        respond: Respond,
     ) -> None:
         await ack()
+        try:
+            draft = await self.core.workflow.get(subject_id(action.get("value")))
+        except ChatOpsError as error:
+            await _privately(respond, str(error))
+            return
         view = blocks.text_modal(
             callback_id=blocks.REJECT_CALLBACK,
             title="Reject draft",
-            label=f"Why is draft {action['value']} rejected?",
+            label=f"Why is draft {draft.id} rejected?",
             submit="Reject",
-            metadata=json.dumps({"draft_id": int(action["value"])}),
+            metadata=json.dumps({"draft_id": draft.id}),
             placeholder="The author sees this reason in the card's thread.",
         )
         await client.views_open(trigger_id=body["trigger_id"], view=view)
@@ -164,9 +174,9 @@ class SlackHandlers:
     ) -> None:
         await ack()
         try:
-            draft = await self.core.workflow.get(int(action["value"]))
+            draft = await self.core.workflow.get(subject_id(action.get("value")))
         except ChatOpsError as error:
-            await respond(text=str(error), response_type="ephemeral", replace_original=False)
+            await _privately(respond, str(error))
             return
         view = blocks.text_modal(
             callback_id=blocks.EDIT_CALLBACK,
@@ -179,10 +189,19 @@ class SlackHandlers:
         await client.views_open(trigger_id=body["trigger_id"], view=view)
 
     async def on_open_reply(
-        self, ack: Ack, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient
+        self,
+        ack: Ack,
+        body: dict[str, Any],
+        action: dict[str, Any],
+        client: AsyncWebClient,
+        respond: Respond,
     ) -> None:
         await ack()
-        alert = await self.core.alerts.get(int(action["value"]))
+        try:
+            alert = await self.core.alerts.get(subject_id(action.get("value")))
+        except ChatOpsError as error:
+            await _privately(respond, str(error))
+            return
         author = alert.mention.mention.author.handle
         view = blocks.text_modal(
             callback_id=blocks.REPLY_CALLBACK,
@@ -198,36 +217,41 @@ class SlackHandlers:
         self, ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond
     ) -> None:
         await ack()
-        actor = actor_of(body)
-        alert_id = int(action["value"])
         try:
+            actor, alert_id = known_actor(body), subject_id(action.get("value"))
             if action["action_id"] == "alert_assign":
                 await self.core.alerts.assign(actor, alert_id)
             else:
                 await self.core.alerts.mark_handled(actor, alert_id)
         except ChatOpsError as error:
-            await respond(text=str(error), response_type="ephemeral", replace_original=False)
+            await _privately(respond, str(error))
 
     async def on_reject_submitted(
         self, ack: Ack, body: dict[str, Any], view: dict[str, Any]
     ) -> None:
-        draft_id = int(json.loads(view["private_metadata"])["draft_id"])
-        reason = modal_value(view, blocks.INPUT_BLOCK, blocks.INPUT_ACTION)
-        await self._submit(ack, self.core.workflow.reject(actor_of(body), draft_id, reason))
+        async def decide() -> object:
+            draft_id = metadata_id(view, "draft_id")
+            reason = modal_value(view, blocks.INPUT_BLOCK, blocks.INPUT_ACTION)
+            return await self.core.workflow.reject(known_actor(body), draft_id, reason)
+
+        await self._submit(ack, decide())
 
     async def on_edit_submitted(self, ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
-        draft_id = int(json.loads(view["private_metadata"])["draft_id"])
-        text = to_plain(modal_value(view, blocks.INPUT_BLOCK, blocks.INPUT_ACTION))
-        await self._submit(ack, self.core.workflow.edit(actor_of(body), draft_id, text))
+        async def decide() -> object:
+            draft_id = metadata_id(view, "draft_id")
+            text = to_plain(modal_value(view, blocks.INPUT_BLOCK, blocks.INPUT_ACTION))
+            return await self.core.workflow.edit(known_actor(body), draft_id, text)
+
+        await self._submit(ack, decide())
 
     async def on_reply_submitted(
         self, ack: Ack, body: dict[str, Any], view: dict[str, Any]
     ) -> None:
-        alert = await self.core.alerts.get(int(json.loads(view["private_metadata"])["alert_id"]))
         text = to_plain(modal_value(view, blocks.INPUT_BLOCK, blocks.INPUT_ACTION))
         try:
+            alert = await self.core.alerts.get(metadata_id(view, "alert_id"))
             draft = await self.core.workflow.create(
-                actor_of(body), alert.channel, NewDraft(text=text, reply_to=alert.mention)
+                known_actor(body), alert.channel, NewDraft(text=text, reply_to=alert.mention)
             )
         except ChatOpsError as error:
             await ack(response_action="errors", errors={blocks.INPUT_BLOCK: str(error)[:150]})
@@ -292,6 +316,25 @@ class SlackHandlers:
         log.warning("slack_channel_lost", channel=channel.channel_id, reason=reason)
         core = self.core
         await pause_channel(core.db, core.clock, core.notifier, channel, reason)
+
+
+def metadata_id(view: dict[str, Any], key: str) -> int:
+    try:
+        metadata = json.loads(view.get("private_metadata") or "{}")
+    except ValueError:
+        metadata = {}
+    return subject_id(metadata.get(key) if isinstance(metadata, dict) else None)
+
+
+def known_actor(body: dict[str, Any]) -> Actor:
+    actor = actor_of(body)
+    if not actor.user_id:
+        raise InvalidInput("I could not tell who did this, so I did nothing.")
+    return actor
+
+
+async def _privately(respond: Respond, text: str) -> None:
+    await respond(text=text, response_type="ephemeral", replace_original=False)
 
 
 async def _bot_channels(client: AsyncWebClient) -> set[str]:

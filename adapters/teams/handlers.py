@@ -21,6 +21,7 @@ from chatops.storage.conversations import ConversationStore
 from chatops.workflow import NewDraft
 from commands import CommandContext, CommandRegistry
 from commands.cards import show_draft_card
+from commands.parsing import subject_id
 from commands.social import approve_by_reaction
 
 log = structlog.get_logger(__name__)
@@ -113,7 +114,7 @@ class TeamsHandlers:
         values = dict(data or {})
         actor = actor_of(context.activity.from_property, str(context.activity.conversation.id))
         try:
-            subject = int(values.get("id", 0))
+            subject = subject_id(values.get("id"))
             if verb.startswith("alert_"):
                 return await self._alert_action(verb, subject, actor, values, channel_of(context))
             return await self._draft_action(verb, subject, actor, values)
