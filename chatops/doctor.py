@@ -18,12 +18,21 @@ async def diagnose(settings: Settings) -> list[Check]:
 
 async def _database(settings: Settings) -> list[Check]:
     where = settings.database_url_for_display()
-    db = Database(settings.database_url)
+    try:
+        db = Database(settings.database_url)
+    except Exception as error:
+        return [
+            (
+                False,
+                f"DATABASE_URL {where} is not usable ({type(error).__name__}); use "
+                "sqlite+aiosqlite:///FILE or postgresql+asyncpg://USER:PASSWORD@HOST/DB",
+            )
+        ]
     try:
         await db.ping()
         current = await db.current_revision()
     except Exception as error:
-        return [(False, f"database {where} is unreachable: {type(error).__name__}: {error}")]
+        return [(False, f"database {where} is unreachable: {type(error).__name__}")]
     finally:
         await db.dispose()
     head = head_revision()

@@ -86,7 +86,7 @@ class Subscriptions:
             raise InvalidInput(f"{mode!r} is not a digest schedule.", hint=f"Try {DIGEST_EXAMPLE}.")
         if mode == "daily":
             parts = at.split(":")
-            valid = len(parts) == 2 and all(p.isdigit() for p in parts)
+            valid = len(parts) == 2 and all(p.isascii() and p.isdecimal() for p in parts)
             if not valid or int(parts[0]) > 23 or int(parts[1]) > 59:
                 raise InvalidInput(f"{at!r} is not a time of day.", hint=f"Try {DIGEST_EXAMPLE}.")
             at = f"{int(parts[0]):02d}:{int(parts[1]):02d}"

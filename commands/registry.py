@@ -59,9 +59,13 @@ class CommandRegistry:
 
     async def dispatch(self, ctx: CommandContext, invocation: Invocation) -> list[Reply]:
         """Run the verb; every refusal or failure becomes a reply, never an exception."""
-        if not invocation.actor.user_id.strip():
+        actor = invocation.actor
+        actor = replace(
+            actor, user_id=clean_text(actor.user_id), display_name=clean_text(actor.display_name)
+        )
+        if not actor.user_id.strip():
             return [Reply("I could not tell who sent this, so I did nothing.")]
-        invocation = replace(invocation, text=clean_text(invocation.text))
+        invocation = replace(invocation, actor=actor, text=clean_text(invocation.text))
         verb, args = self._resolve(invocation)
         name = verb.title if verb else f"/{invocation.command}"
         with bind_command_context(

@@ -74,8 +74,8 @@ async def alt(ctx: CommandContext, invocation: Invocation, args: str) -> list[Re
     draft_id, rest = _draft_id(args, "alt", example)
     number_word, text = take_word(rest)
     number = 1
-    if number_word.isdigit() and text:
-        number = int(number_word)
+    if number_word.isascii() and number_word.isdecimal() and text:
+        number = min(int(number_word), 99)
     else:
         text = rest
     if not text.strip():

@@ -16,7 +16,7 @@ from adapters.console.chat import CHANNEL, PLATFORM, ConsoleChat
 from adapters.console.render import render_reply
 from chatops.domain.errors import ChatOpsError
 from chatops.domain.types import Actor
-from chatops.interaction import Invocation, Reply
+from chatops.interaction import Invocation, Reply, clean_text
 from commands import CommandContext, CommandRegistry
 from commands.parsing import parse_id, take_word
 from commands.social import approve_by_reaction
@@ -81,7 +81,7 @@ class ConsoleSession:
         if not name:
             self._say(Reply("`/as` needs a name.", lines=("Example: `/as bob`",)))
             return
-        self.user = name.lstrip("@")
+        self.user = clean_text(name.lstrip("@"))
         self._say(Reply(f"You are now {self.user}."))
 
     async def _react(self, rest: str, *, added: bool) -> None:

@@ -127,7 +127,10 @@ class SlackIntegration:
 
     async def handle_events(self, request: web.Request) -> web.Response:
         """Forged or unsigned: 401. Malformed: 400. A failure inside: logged, and 400."""
-        body = await request.text()
+        try:
+            body = (await request.read()).decode("utf-8")
+        except UnicodeDecodeError:
+            return web.json_response({"error": "the body is not UTF-8"}, status=400)
         if self.verifier is not None and not signed(self.verifier, body, request.headers):
             return web.json_response({"error": "invalid or missing signature"}, status=401)
         problem = malformed(body, request.content_type)

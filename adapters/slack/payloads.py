@@ -45,8 +45,13 @@ def interaction_channel(body: dict[str, Any]) -> ChannelRef:
 
 def reacted_message(event: dict[str, Any], team_id: str) -> MessageRef | None:
     """The message a reaction is on, or None for reactions on files and the like."""
-    item = event.get("item") or {}
-    if item.get("type") != "message" or not item.get("channel") or not item.get("ts"):
+    item = event.get("item")
+    if (
+        not isinstance(item, dict)
+        or item.get("type") != "message"
+        or not item.get("channel")
+        or not item.get("ts")
+    ):
         return None
     return MessageRef(ChannelRef(PLATFORM, str(item["channel"]), team_id), str(item["ts"]))
 

@@ -16,7 +16,7 @@ from chatops.cards import alert_card, draft_card
 from chatops.core import Core
 from chatops.domain.errors import ChatOpsError
 from chatops.domain.types import Actor, ChannelRef, MessageRef, Via
-from chatops.interaction import Invocation
+from chatops.interaction import Invocation, clean_text
 from chatops.storage.conversations import ConversationStore
 from chatops.workflow import NewDraft
 from commands import CommandContext, CommandRegistry
@@ -37,8 +37,8 @@ def actor_of(account: ChannelAccount | None, conversation: str = "") -> Actor:
     """Teams users by their Entra (AAD) object id when present, else the channel's id."""
     if account is None:
         return Actor(PLATFORM, "unknown", "", conversation)
-    user_id = account.aad_object_id or account.id or "unknown"
-    return Actor(PLATFORM, str(user_id), str(account.name or ""), conversation)
+    user_id = clean_text(str(account.aad_object_id or account.id or "")) or "unknown"
+    return Actor(PLATFORM, user_id, clean_text(str(account.name or "")), conversation)
 
 
 def channel_of(context: TurnContext) -> ChannelRef:

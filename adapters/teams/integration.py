@@ -88,8 +88,23 @@ class TeamsIntegration:
             body = json.loads(await request.text())
             if not isinstance(body, dict) or not body.get("type"):
                 raise ValueError("an activity needs a type")
+            if not isinstance(body.get("serviceUrl"), str) or not body["serviceUrl"]:
+                raise ValueError("an activity needs a serviceUrl")
+            if body.get("type") == "invoke" and body.get("name") == "adaptiveCard/action":
+                _check_card_action(body.get("value"))
             Activity.model_validate(body)
-        except (ValueError, ValidationError) as error:
-            return web.json_response({"error": f"not a valid activity: {error}"[:300]}, status=400)
+        except ValidationError:
+            return web.json_response({"error": "not a valid activity"}, status=400)
+        except ValueError as error:
+            return web.json_response({"error": f"not a valid activity: {error}"[:200]}, status=400)
         response = await start_agent_process(request, self.agent, self.adapter)
         return response if response is not None else web.Response(status=202)
+
+
+def _check_card_action(value: object) -> None:
+    """An Action.Execute invoke must say which verb, with object data, or it is not ours."""
+    action = value.get("action") if isinstance(value, dict) else None
+    if not isinstance(action, dict) or not isinstance(action.get("verb"), str):
+        raise ValueError("a card action needs a verb")
+    if not isinstance(action.get("data", {}), dict):
+        raise ValueError("a card action's data must be an object")
