@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint typecheck clean teams-package
+.PHONY: run test lint typecheck clean teams-package bench bench-quick
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -24,6 +24,13 @@ lint: $(STAMP)
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
+
+# Every benchmark (needs PostgreSQL on 127.0.0.1:5432 for the pipeline and scale-out runs).
+bench: $(STAMP)
+	$(BIN)/python -m bench
+
+bench-quick: $(STAMP)
+	$(BIN)/python -m bench --quick
 
 # The Teams app package: set TEAMS_APP_ID, AGENCY_NAME and AGENCY_WEBSITE first.
 teams-package: $(STAMP)

@@ -149,7 +149,8 @@ def table(results: list[ScaleOut]) -> str:
     for r in results:
         ratio = f"{r.per_second / one:.2f}x"
         lines.append(
-            f"| {r.replicas} | {r.drafts} | {r.seconds} | {r.per_second} | {ratio} | {r.duplicates} |"
+            f"| {r.replicas} | {r.drafts} | {r.seconds} | {r.per_second} "
+            f"| {ratio} | {r.duplicates} |"
         )
     return "\n".join(lines)
 

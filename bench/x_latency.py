@@ -104,7 +104,6 @@ async def measure(count: int, poll: float, beat: float, database_url: str) -> Fi
         await service.start_integrations(listen=False)
         author = Actor("bench", "bench-author")
         await service.core.subscriptions.subscribe(author, CHANNEL, "flood")
-        service.add_network_pollers()
         workers = service.workers()
         running = asyncio.create_task(workers.run_forever())
         try:

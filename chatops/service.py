@@ -220,7 +220,7 @@ def build_service(
 
         teams = TeamsIntegration(settings, core=core, registry=registry)
         notifier.register(teams.chat)
-    return Service(
+    service = Service(
         health=health,
         teams=teams,
         publish_due=publish_due,
@@ -260,6 +260,9 @@ def build_service(
         ),
         delivery=AlertDelivery(db=db, clock=clock, notifier=notifier, health=health),
     )
+    if not settings.uses_sandbox:
+        service.add_network_pollers()
+    return service
 
 
 def _source(poller: MentionPoller | SearchPollers) -> str:

@@ -47,7 +47,6 @@ async def test_x_down_for_a_while_is_reported_and_nothing_is_lost(database_url: 
         service = build_service(settings)
         await service.social.start()
         service.social.backoff = 0.01  # type: ignore[attr-defined]
-        service.add_network_pollers()
         client = TestClient(TestServer(build_web_app(service)))
         await client.start_server()
         workers = service.workers()

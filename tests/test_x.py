@@ -187,7 +187,6 @@ async def test_saved_searches_relay_matches_that_do_not_mention_the_account(
     await chat.say('/alerts subscribe flood, "boil water"')
     fake_x.add_mention("Is there a boil water notice in Port Alder?", mentions_account=False)
     fake_x.add_mention("nice weather today", mentions_account=False)
-    chat.service.add_network_pollers()
     searches = chat.service.pollers[1][0]
     result = await searches.poll_once()
     assert (result.stored, result.alerts) == (1, 1)

@@ -50,8 +50,6 @@ async def run_console(
         poller = service.add_demo_poller(interval=demo_interval, batch_size=demo_batch)
         await poller.poll_once()
         await session.background()
-    elif service.social.network != "sandbox":
-        service.add_network_pollers()
 
     async def beat() -> None:
         """Publication and delivery every second; each poller on its own interval."""
