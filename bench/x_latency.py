@@ -94,6 +94,9 @@ async def measure(count: int, poll: float, beat: float, database_url: str) -> Fi
             x_poll_seconds=poll,
             worker_interval_seconds=beat,
             approvers=("bench-approver",),
+            # Every mention must arrive as its own alert: the per-minute cap that folds a
+            # burst into a digest would stop the stopwatch, so it is lifted here.
+            alerts_per_minute=10_000,
         )
         db = Database(database_url)
         await db.upgrade()
