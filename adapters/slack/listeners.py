@@ -31,7 +31,7 @@ from adapters.slack.text import to_plain
 from chatops.alerts import pause_channel
 from chatops.core import Core
 from chatops.domain.errors import ChatOpsError, InvalidInput
-from chatops.domain.types import Actor, ChannelRef, Via
+from chatops.domain.types import Actor, ChannelRef, Draft, Via
 from chatops.interaction import Invocation
 from chatops.storage.events import EventLog
 from chatops.workflow import NewDraft
@@ -140,6 +140,14 @@ class SlackHandlers:
         if not outcome.changed:
             await _privately(respond, outcome.message)
 
+    async def _draft_for(self, action: dict[str, Any], respond: Respond) -> Draft | None:
+        """The draft a button names, or None after telling the clicker why not."""
+        try:
+            return await self.core.workflow.get(subject_id(action.get("value")))
+        except ChatOpsError as error:
+            await _privately(respond, str(error))
+            return None
+
     async def on_open_reject(
         self,
         ack: Ack,
@@ -149,10 +157,8 @@ class SlackHandlers:
         respond: Respond,
     ) -> None:
         await ack()
-        try:
-            draft = await self.core.workflow.get(subject_id(action.get("value")))
-        except ChatOpsError as error:
-            await _privately(respond, str(error))
+        draft = await self._draft_for(action, respond)
+        if draft is None:
             return
         view = blocks.text_modal(
             callback_id=blocks.REJECT_CALLBACK,
@@ -173,10 +179,8 @@ class SlackHandlers:
         respond: Respond,
     ) -> None:
         await ack()
-        try:
-            draft = await self.core.workflow.get(subject_id(action.get("value")))
-        except ChatOpsError as error:
-            await _privately(respond, str(error))
+        draft = await self._draft_for(action, respond)
+        if draft is None:
             return
         view = blocks.text_modal(
             callback_id=blocks.EDIT_CALLBACK,
