@@ -30,6 +30,8 @@ from urllib.parse import urlencode
 
 import aiohttp
 
+from bench.stats import percentile
+
 SECRET = "bench-signing-secret"
 TOKEN = "xoxb-test"
 ROOT = Path(__file__).resolve().parents[1]
@@ -108,13 +110,6 @@ async def load(url: str, rate: int, seconds: float, response_url: str) -> tuple[
     return count, latencies
 
 
-def percentile(values: list[float], share: float) -> float:
-    if not values:
-        return float("nan")
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(share * len(ordered)))] * 1000
-
-
 def wait_for_port(port: int, seconds: float = 30) -> None:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
@@ -184,8 +179,8 @@ def run(rates: list[int], seconds: float, database_url: str | None) -> list[Resu
                         rate,
                         sent,
                         len(latencies),
-                        round(percentile(latencies, 0.50), 2),
-                        round(percentile(latencies, 0.99), 2),
+                        round(percentile(latencies, 0.50) * 1000, 2),
+                        round(percentile(latencies, 0.99) * 1000, 2),
                     )
                 )
                 time.sleep(1)  # let chatops finish the work behind the acks

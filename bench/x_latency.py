@@ -22,6 +22,7 @@ import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from bench.stats import percentile
 from chatops.cards import Card
 from chatops.domain.types import Actor, ChannelRef, MessageRef, Via
 from chatops.logs import configure_logging
@@ -73,11 +74,6 @@ class Figures:
     publications: int
     approval_to_published_p50_s: float
     approval_to_published_p95_s: float
-
-
-def percentile(values: list[float], share: float) -> float:
-    ordered = sorted(values)
-    return round(ordered[min(len(ordered) - 1, int(share * len(ordered)))], 3)
 
 
 async def measure(count: int, poll: float, beat: float, database_url: str) -> Figures:
@@ -143,11 +139,11 @@ async def measure(count: int, poll: float, beat: float, database_url: str) -> Fi
         poll_seconds=poll,
         worker_interval=beat,
         mentions=count,
-        mention_to_alert_p50_s=percentile(alert_latency, 0.5),
-        mention_to_alert_p95_s=percentile(alert_latency, 0.95),
+        mention_to_alert_p50_s=round(percentile(alert_latency, 0.5), 3),
+        mention_to_alert_p95_s=round(percentile(alert_latency, 0.95), 3),
         publications=count,
-        approval_to_published_p50_s=percentile(publish_latency, 0.5),
-        approval_to_published_p95_s=percentile(publish_latency, 0.95),
+        approval_to_published_p50_s=round(percentile(publish_latency, 0.5), 3),
+        approval_to_published_p95_s=round(percentile(publish_latency, 0.95), 3),
     )
 
 
