@@ -19,15 +19,15 @@ import binascii
 import contextlib
 import itertools
 import json
-import socket
 from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from types import TracebackType
-from typing import Any, Literal, Self
+from typing import Any, Literal
 from urllib.parse import quote
 
 from aiohttp import WSCloseCode, WSMsgType, web
+
+from tests.fakes.server import FakeServer
 
 # Form-encoded requests carry structured arguments as JSON strings (that is how Slack accepts
 # them); they are decoded so tests can assert on Python objects whatever the transport was.
@@ -102,7 +102,7 @@ class _ApiError(Exception):
 _Handler = Callable[[SlackCall, "_Identity | None"], Awaitable[dict[str, Any]]]
 
 
-class FakeSlack:
+class FakeSlack(FakeServer):
     """Starts on 127.0.0.1 on a free port.
 
     Use as ``async with FakeSlack() as slack:`` and give ``slack.base_url`` to
@@ -117,6 +117,7 @@ class FakeSlack:
         bot_user_id: str = "UBOT",
         app_token: str = "xapp-test",
     ) -> None:
+        super().__init__()
         self.bot_token = bot_token
         self.team_id = team_id
         self.bot_user_id = bot_user_id
@@ -139,8 +140,6 @@ class FakeSlack:
         self._sockets: set[web.WebSocketResponse] = set()
         # Replaced on every change; waiters grab the current one and wake when it is set.
         self._changed = asyncio.Event()
-        self._runner: web.AppRunner | None = None
-        self._port: int | None = None
         self._handlers: dict[str, _Handler] = {
             "auth.test": self._auth_test,
             "chat.postMessage": self._chat_post_message,
@@ -161,50 +160,23 @@ class FakeSlack:
 
     # -- lifecycle -------------------------------------------------------------------------
 
-    async def start(self) -> None:
-        """Bind a free port first, so URLs are known before any client connects."""
-        if self._runner is not None:
-            raise RuntimeError("FakeSlack is already started")
-        app = web.Application()
+    def routes(self, app: web.Application) -> None:
         app.router.add_route("GET", "/api/{method}", self._api)
         app.router.add_route("POST", "/api/{method}", self._api)
         app.router.add_post("/response/{name}", self._response_url)
         app.router.add_get("/socket", self._socket_mode)
-        runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
-        await runner.setup()
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        sock.bind(("127.0.0.1", 0))
-        self._port = sock.getsockname()[1]
-        await web.SockSite(runner, sock).start()
-        self._runner = runner
 
     async def close(self) -> None:
         """Close websockets first: an open one would otherwise hold up the shutdown."""
         for ws in list(self._sockets):
             with contextlib.suppress(Exception):
                 await ws.close(code=WSCloseCode.GOING_AWAY)
-        if self._runner is not None:
-            await self._runner.cleanup()
-            self._runner = None
-
-    async def __aenter__(self) -> Self:
-        await self.start()
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.close()
+        await super().close()
 
     @property
     def root_url(self) -> str:
         """``http://127.0.0.1:PORT``; only meaningful once started."""
-        if self._port is None:
-            raise RuntimeError("FakeSlack is not started; use `async with FakeSlack()`")
-        return f"http://127.0.0.1:{self._port}"
+        return f"http://{self.host}"
 
     @property
     def base_url(self) -> str:
@@ -214,7 +186,7 @@ class FakeSlack:
     @property
     def socket_url(self) -> str:
         """What ``apps.connections.open`` hands out (Slack's is a ``wss://`` URL)."""
-        return f"ws://127.0.0.1:{self._port}/socket"
+        return f"ws://{self.host}/socket"
 
     # -- test controls ---------------------------------------------------------------------
 

@@ -22,17 +22,17 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
-import socket
 import uuid
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from types import TracebackType
-from typing import Any, Self
+from typing import Any
 from urllib.parse import unquote
 
 from aiohttp import web
+
+from tests.fakes.server import FakeServer
 
 # Activity ids the fake hands out look like Teams message ids (epoch milliseconds) and increase,
 # so a test can tell which of two messages came first.
@@ -120,7 +120,7 @@ def default_members(tenant_id: str = DEFAULT_TENANT_ID) -> list[dict[str, Any]]:
     ]
 
 
-class FakeConnector:
+class FakeConnector(FakeServer):
     """Starts on 127.0.0.1 on a free port.
 
     Use as ``async with FakeConnector() as connector:`` and put ``connector.service_url`` in
@@ -129,6 +129,7 @@ class FakeConnector:
     """
 
     def __init__(self, *, tenant_id: str = DEFAULT_TENANT_ID) -> None:
+        super().__init__()
         self.calls: list[ConnectorCall] = []
         self.members: list[dict[str, Any]] = default_members(tenant_id)
         self._activity_ids = itertools.count(ACTIVITY_ID_BASE + 1)
@@ -138,50 +139,18 @@ class FakeConnector:
         self._activity_posts: list[ConnectorCall] = []
         # Replaced on every change; waiters grab the current one and wake when it is set.
         self._changed = asyncio.Event()
-        self._runner: web.AppRunner | None = None
-        self._port: int | None = None
 
     # -- lifecycle -------------------------------------------------------------------------
 
-    async def start(self) -> None:
-        """Bind a free port first, so ``service_url`` is known before any activity is built."""
-        if self._runner is not None:
-            raise RuntimeError("FakeConnector is already started")
-        app = web.Application()
+    def routes(self, app: web.Application) -> None:
         # One catch-all route: ids are split out of the raw path by hand, because an id with an
         # encoded "/" must stay one segment and unknown paths must still be recorded.
         app.router.add_route("*", "/{tail:.*}", self._dispatch)
-        runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
-        await runner.setup()
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        sock.bind(("127.0.0.1", 0))
-        self._port = sock.getsockname()[1]
-        await web.SockSite(runner, sock).start()
-        self._runner = runner
-
-    async def close(self) -> None:
-        if self._runner is not None:
-            await self._runner.cleanup()
-            self._runner = None
-
-    async def __aenter__(self) -> Self:
-        await self.start()
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.close()
 
     @property
     def service_url(self) -> str:
         """``http://127.0.0.1:PORT/``, with the trailing slash Teams' ``serviceUrl`` has."""
-        if self._port is None:
-            raise RuntimeError("FakeConnector is not started; use `async with FakeConnector()`")
-        return f"http://127.0.0.1:{self._port}/"
+        return f"http://{self.host}/"
 
     # -- test controls ---------------------------------------------------------------------
 

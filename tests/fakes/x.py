@@ -27,21 +27,21 @@ import itertools
 import json
 import math
 import re
-import socket
 import struct
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from http import HTTPStatus
-from types import TracebackType
-from typing import Any, Literal, Self
+from typing import Any, Literal
 
 from aiohttp import web
 from oauthlib.oauth1 import Client as OAuth1Client
 from oauthlib.oauth1.rfc5849 import signature as oauth_signature
 from oauthlib.oauth1.rfc5849 import utils as oauth_utils
 from twitter_text import parse_tweet
+
+from tests.fakes.server import FakeServer
 
 # What tweepy (and any client going through a proxy) signs: the real API origin.
 CANONICAL_ORIGIN = "https://api.twitter.com"
@@ -326,7 +326,7 @@ class _Route:
     expansions: frozenset[str] = TWEET_EXPANSIONS
 
 
-class FakeX:
+class FakeX(FakeServer):
     """Starts on 127.0.0.1 on a free port.
 
     Use as ``async with FakeX() as x:`` and route tweepy's ``https://api.twitter.com`` to
@@ -345,6 +345,7 @@ class FakeX:
         access_token: str = "at-test",
         access_token_secret: str = "ats-test",
     ) -> None:
+        super().__init__()
         self.user_id = user_id
         self.username = username
         self.name = name
@@ -378,49 +379,17 @@ class FakeX:
         self._slow: list[_Slow] = []
         self._windows: dict[str, _Window] = {}
         self._drops = 0
-        self._runner: web.AppRunner | None = None
-        self._port: int | None = None
         self._routes = self._build_routes()
 
     # -- lifecycle -------------------------------------------------------------------------
 
-    async def start(self) -> None:
-        """Bind a free port first, so ``base_url`` is known before any client connects."""
-        if self._runner is not None:
-            raise RuntimeError("FakeX is already started")
-        app = web.Application()
+    def routes(self, app: web.Application) -> None:
         app.router.add_route("*", "/{tail:.*}", self._dispatch)
-        runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
-        await runner.setup()
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        sock.bind(("127.0.0.1", 0))
-        self._port = sock.getsockname()[1]
-        await web.SockSite(runner, sock).start()
-        self._runner = runner
-
-    async def close(self) -> None:
-        if self._runner is not None:
-            await self._runner.cleanup()
-            self._runner = None
-
-    async def __aenter__(self) -> Self:
-        await self.start()
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.close()
 
     @property
     def base_url(self) -> str:
         """``http://127.0.0.1:PORT`` without a trailing slash: it replaces X's origin."""
-        if self._port is None:
-            raise RuntimeError("FakeX is not started; use `async with FakeX()`")
-        return f"http://127.0.0.1:{self._port}"
+        return f"http://{self.host}"
 
     # -- test controls ---------------------------------------------------------------------
 
