@@ -42,6 +42,7 @@ def x_settings(fake: FakeX) -> dict[str, object]:
 
 async def on_x(converse, fake: FakeX, **extra: object):  # type: ignore[no-untyped-def]
     chat = await converse(user="alice", **{**x_settings(fake), **extra})
+    fake.clock = chat.clock.now
     network = chat.service.social
     assert isinstance(network, XNetwork)
     network.backoff = 0.01

@@ -344,8 +344,12 @@ class FakeX(FakeServer):
         consumer_secret: str = "cs-test",
         access_token: str = "at-test",
         access_token_secret: str = "ats-test",
+        clock: Callable[[], datetime] | None = None,
     ) -> None:
         super().__init__()
+        # The time posts are stamped with: a test on a manual clock passes its clock, so
+        # "older than" comparisons never depend on the day the test runs.
+        self.clock: Callable[[], datetime] = clock or (lambda: datetime.now(UTC))
         self.user_id = user_id
         self.username = username
         self.name = name
@@ -776,7 +780,7 @@ class FakeX(FakeServer):
             else:
                 conversation_id = in_reply_to
                 in_reply_to_user_id = self.user_id
-        when = created_at if created_at is not None else datetime.now(UTC)
+        when = created_at if created_at is not None else self.clock()
         if when.tzinfo is None:
             when = when.replace(tzinfo=UTC)
         tweet = _Tweet(
