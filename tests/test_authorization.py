@@ -154,7 +154,7 @@ async def decide(rig: Rig, path: str, actor: str, draft_id: int, action: str) ->
 
 async def settled_state(rig: Rig, draft_id: int, expect_change: bool) -> DraftState:
     """Slack handles actions after acking; give it a moment when a change is expected."""
-    for _ in range(100 if expect_change else 5):
+    for _ in range(250 if expect_change else 5):
         state = (await rig.service.core.workflow.get(draft_id)).state
         if state is not DraftState.PENDING:
             return state

@@ -3,7 +3,8 @@
 Two publisher replicas race for the outbox while approvers approve at the same instant
 (by button and by reaction, with duplicates), workers die between claim and publish and
 between publish and record, X answers 5xx, drops the connection after accepting the
-post, or answers too slowly, and in a few trials the database restarts. After every
+post, or answers too slowly, and in a few trials the database restarts (a private
+cluster the test creates, never the machine's shared server). After every
 trial: each approved draft was published exactly once, no unapproved draft was
 published, and every outcome is in the audit log.
 """
@@ -13,12 +14,9 @@ from __future__ import annotations
 import asyncio
 import os
 import random
-import shutil
-import subprocess
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 
@@ -31,9 +29,10 @@ from chatops.storage.audit import AuditLog
 from chatops.storage.database import Database
 from chatops.storage.outbox import Claim
 from chatops.workflow import NewDraft
-from tests.conftest import START, scratch_postgres
+from tests.conftest import IN_CI, START, _run_apart
 from tests.fakes.x import FakeX
 from tests.harness import make_settings
+from tests.private_postgres import PrivatePostgres, PrivatePostgresUnavailable, private_postgres
 
 TRIALS = int(os.environ.get("CHATOPS_FAULT_TRIALS", "300"))
 DB_RESTARTS = 2
@@ -77,24 +76,33 @@ class Tally:
 
 
 @pytest.fixture
-def fault_db() -> Iterator[str]:
-    with scratch_postgres("chatops_faults") as url:
+def fault_cluster() -> Iterator[PrivatePostgres]:
+    """A PostgreSQL cluster of this test's own: the trials restart it, and restarting the
+    machine's shared server would break every other run using it at the same time."""
+    try:
+        with private_postgres() as cluster:
+            yield cluster
+    except PrivatePostgresUnavailable as error:
+        if IN_CI:
+            pytest.fail(f"a private PostgreSQL cluster is required in CI: {error}")
+        pytest.skip(f"no private PostgreSQL cluster: {error}")
 
-        async def migrate() -> None:
-            db = Database(url)
-            await db.upgrade()
-            await db.dispose()
 
-        from tests.conftest import _run_apart
+@pytest.fixture
+def fault_db(fault_cluster: PrivatePostgres) -> str:
+    async def migrate() -> None:
+        db = Database(fault_cluster.url)
+        await db.upgrade()
+        await db.dispose()
 
-        _run_apart(migrate())
-        yield url
+    _run_apart(migrate())
+    return fault_cluster.url
 
 
 @pytest.fixture
 async def rig(fault_db: str) -> AsyncIterator[tuple[Service, FakeX, ManualClock]]:
-    async with FakeX() as fake:
-        clock = ManualClock(START)
+    clock = ManualClock(START)
+    async with FakeX(clock=clock.now) as fake:
         settings = make_settings(
             fault_db,
             x_bearer_token=fake.bearer_token,
@@ -141,21 +149,9 @@ async def run_replica(worker: Publisher) -> None:
         await asyncio.sleep(0.05)
 
 
-def restart_postgres() -> bool:
-    clusters = Path("/etc/postgresql")
-    if shutil.which("pg_ctlcluster") is None or not clusters.is_dir() or os.geteuid() != 0:
-        return False
-    version = sorted(p.name for p in clusters.iterdir())[0]
-    subprocess.run(
-        ["pg_ctlcluster", "--skip-systemctl-redirect", version, "main", "restart"],
-        check=True,
-        capture_output=True,
-        timeout=60,
-    )
-    return True
-
-
-async def test_randomized_trials_publish_each_approved_draft_exactly_once(rig) -> None:
+async def test_randomized_trials_publish_each_approved_draft_exactly_once(
+    rig, fault_cluster: PrivatePostgres
+) -> None:
     service, fake, clock = rig
     workflow = service.core.workflow
     tally = Tally()
@@ -214,7 +210,8 @@ async def test_randomized_trials_publish_each_approved_draft_exactly_once(rig) -
         restart = trial in (TRIALS // 3, 2 * TRIALS // 3)[:DB_RESTARTS]
 
         for beat in range(30):
-            if restart and beat == 1 and restart_postgres():
+            if restart and beat == 1:
+                fault_cluster.restart()
                 tally.count("database restart")
             await asyncio.gather(*(run_replica(w) for w in workers))
             if await _settled(service, expected):
