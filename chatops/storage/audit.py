@@ -57,11 +57,15 @@ def chain_hash(fields: Mapping[str, object], prev_hash: str) -> str:
     document: dict[str, object] = {"prev_hash": prev_hash}
     for name, value in fields.items():
         if name in FIRST_HASHED or value not in (None, ""):
-            document[name] = (
-                value.astimezone(UTC).isoformat() if isinstance(value, datetime) else value
-            )
+            document[name] = _utc_iso(value) if isinstance(value, datetime) else value
     canonical = json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def _utc_iso(moment: datetime) -> str:
+    """The database keeps UTC; a naive time read past the column type is UTC too."""
+    aware = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    return aware.isoformat()
 
 
 def hashed_fields(row: AuditEventRow) -> dict[str, object]:

@@ -17,7 +17,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-from chatops.storage.audit import GENESIS_HASH, chain_hash
+from chatops.storage.audit import GENESIS_HASH, UNHASHED, chain_hash
 from chatops.storage.tables import UTCDateTime
 
 revision = "0008"
@@ -26,23 +26,6 @@ branch_labels = None
 depends_on = None
 
 BATCH = 1000
-# audit_events as this revision knows it, read with the types the application reads it with,
-# so the backfilled hashes are the ones `chatops audit verify` recomputes.
-AUDIT = sa.table(
-    "audit_events",
-    sa.column("id", sa.Integer()),
-    sa.column("at", UTCDateTime()),
-    sa.column("actor", sa.String()),
-    sa.column("platform", sa.String()),
-    sa.column("channel", sa.String()),
-    sa.column("action", sa.String()),
-    sa.column("draft_id", sa.Integer()),
-    sa.column("details", sa.JSON()),
-    sa.column("seq", sa.Integer()),
-    sa.column("prev_hash", sa.String()),
-    sa.column("hash", sa.String()),
-)
-HASHED = ("at", "actor", "platform", "channel", "action", "draft_id", "details")
 
 SQLITE_APPEND_ONLY = [
     """
@@ -91,25 +74,36 @@ def upgrade() -> None:
 
 
 def _chain_existing_events() -> None:
+    """Hash every column the table has now (as `hashed_fields` does), read with the types
+    the application reads them with, so the hashes are the ones `chatops audit verify`
+    recomputes, whatever columns other migrations added before this one."""
     connection = op.get_bind()
+    audit = sa.Table(
+        "audit_events",
+        sa.MetaData(),
+        sa.Column("at", UTCDateTime()),
+        sa.Column("details", sa.JSON()),
+        autoload_with=connection,
+    )
+    hashed = [column for column in audit.c if column.name not in UNHASHED | {"seq"}]
     seq, prev_hash, last_id = 0, GENESIS_HASH, None
     while True:
-        query = sa.select(AUDIT.c.id, *(AUDIT.c[name] for name in HASHED)).order_by(AUDIT.c.id)
+        query = sa.select(audit.c.id, *hashed).order_by(audit.c.id).limit(BATCH)
         if last_id is not None:
-            query = query.where(AUDIT.c.id > last_id)
-        rows = connection.execute(query.limit(BATCH)).all()
+            query = query.where(audit.c.id > last_id)
+        rows = connection.execute(query).all()
         if not rows:
             return
         updates = []
         for row in rows:
             seq += 1
-            fields = {"seq": seq, **{name: getattr(row, name) for name in HASHED}}
+            fields = {"seq": seq, **{column.name: row._mapping[column] for column in hashed}}
             digest = chain_hash(fields, prev_hash)
             updates.append({"row_id": row.id, "seq": seq, "prev_hash": prev_hash, "hash": digest})
             prev_hash, last_id = digest, row.id
         connection.execute(
-            AUDIT.update()
-            .where(AUDIT.c.id == sa.bindparam("row_id"))
+            audit.update()
+            .where(audit.c.id == sa.bindparam("row_id"))
             .values(
                 seq=sa.bindparam("seq"),
                 prev_hash=sa.bindparam("prev_hash"),
