@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import csv
+import hashlib
 import io
 import json
 from collections.abc import Iterator
@@ -161,15 +162,8 @@ async def test_changed_details_are_found_and_the_event_named(converse) -> None:
     chat = await _history(converse)
     db = chat.service.db
     approved = (await _event_ids(db))["approved"]
-    forged = "UPDATE audit_events SET details = :details WHERE id = :id"
-    async with db.transaction() as session:
-        if db.is_sqlite:
-            await session.execute(text("DROP TRIGGER audit_events_no_update"))
-        else:
-            await session.execute(text("SET LOCAL session_replication_role = replica"))
-        await session.execute(
-            text(forged), {"details": json.dumps({"text": "Main St. is open."}), "id": approved}
-        )
+    forged = json.dumps({"text": "Main St. is open."})
+    await _as_superuser(db, f"UPDATE audit_events SET details = '{forged}' WHERE id = {approved}")
     report = await _verify(db)
     assert not report.intact and report.broken is not None
     assert (report.broken.event_id, report.broken.action) == (approved, "approved")
@@ -349,6 +343,10 @@ async def test_the_export_carries_the_chain(converse) -> None:
     assert lines[0]["prev_hash"] == GENESIS_HASH
     assert all(b["prev_hash"] == a["hash"] and b["seq"] == a["seq"] + 1 for a, b in pairwise(lines))
     assert lines[-1]["hash"] == head.head_hash
+    for line in lines:  # checkable without chatops: canonical JSON of all but id and hash
+        chained = {key: value for key, value in line.items() if key not in ("id", "hash")}
+        canonical = json.dumps(chained, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+        assert hashlib.sha256(canonical.encode()).hexdigest() == line["hash"]
     rows = list(csv.DictReader(io.StringIO(table.getvalue())))
     assert [(r["seq"], r["prev_hash"], r["hash"]) for r in rows] == [
         (str(e["seq"]), e["prev_hash"], e["hash"]) for e in lines

@@ -52,8 +52,9 @@ HASHED = tuple(
 
 def chain_hash(fields: Mapping[str, object], prev_hash: str) -> str:
     """SHA-256 (hex) of one event: its fields and the previous event's hash, as canonical
-    JSON: keys sorted, no spaces, UTF-8, times as ISO 8601 in UTC. For the values recorded
-    (strings, integers, null, lists and objects of them) this is the RFC 8785 form."""
+    JSON: keys sorted, no spaces, UTF-8, times as ISO 8601 in UTC. For what is recorded (ASCII
+    keys; strings, integers, booleans, null, and lists and objects of them) these are the
+    bytes of RFC 8785 (JCS), so any JCS library can check an export."""
     document: dict[str, object] = {"prev_hash": prev_hash}
     for name, value in fields.items():
         if name in FIRST_HASHED or value not in (None, ""):
