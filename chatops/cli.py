@@ -84,6 +84,11 @@ def _parser() -> argparse.ArgumentParser:
     export.add_argument("--since", help='e.g. "2026-01-01" or "7 days ago"')
     export.add_argument("--until", help='e.g. "2026-02-01" or "yesterday"')
     export.set_defaults(run=_audit_export)
+    verify = audit_sub.add_parser("verify", help="check the hash chain; print its head hash")
+    verify.add_argument(
+        "--anchor", metavar="HASH", help="a head hash kept from an earlier check, to require"
+    )
+    verify.set_defaults(run=_audit_verify)
 
     backtest = sub.add_parser("backtest", help="replay mentions through scoring and routing")
     backtest.add_argument("mentions", type=Path, help="a JSON-lines file of mentions")
@@ -221,6 +226,21 @@ async def _audit_export(settings: Settings, args: argparse.Namespace) -> int:
     finally:
         await db.dispose()
     return 0
+
+
+async def _audit_verify(settings: Settings, args: argparse.Namespace) -> int:
+    from chatops.records import chain_summary
+    from chatops.storage.audit import AuditLog
+
+    db = Database(settings.database_url)
+    try:
+        await db.ensure_schema(allow_fresh_sqlite_upgrade=False)
+        async with db.transaction() as session:
+            report = await AuditLog(session).verify(anchor=args.anchor)
+    finally:
+        await db.dispose()
+    print(chain_summary(report))
+    return 0 if report.intact else EXIT_FAILED
 
 
 async def _backtest(settings: Settings, args: argparse.Namespace) -> int:

@@ -1,4 +1,8 @@
-"""Exports of the audit log for records requests: CSV for people, JSON lines for tools."""
+"""Exports of the audit log for records requests: CSV for people, JSON lines for tools.
+
+Each exported event carries its place in the hash chain (`seq`, `prev_hash`, `hash`), so an
+export can be checked against the head hash printed by `chatops audit verify`.
+"""
 
 from __future__ import annotations
 
@@ -8,8 +12,21 @@ from collections.abc import AsyncIterator
 from typing import TextIO
 
 from chatops.domain.types import AuditEvent
+from chatops.storage.audit import ChainReport
 
-COLUMNS = ("id", "at", "actor", "platform", "channel", "action", "draft_id", "details")
+COLUMNS = (
+    "id",
+    "at",
+    "actor",
+    "platform",
+    "channel",
+    "action",
+    "draft_id",
+    "details",
+    "seq",
+    "prev_hash",
+    "hash",
+)
 
 
 def _record(event: AuditEvent) -> dict[str, object]:
@@ -22,6 +39,9 @@ def _record(event: AuditEvent) -> dict[str, object]:
         "action": event.action,
         "draft_id": event.draft_id,
         "details": event.details,
+        "seq": event.seq,
+        "prev_hash": event.prev_hash,
+        "hash": event.hash,
     }
 
 
@@ -44,3 +64,26 @@ async def export(events: AsyncIterator[AuditEvent], out: TextIO, *, fmt: str) ->
         writer.writerow([row[column] for column in COLUMNS])
         count += 1
     return count
+
+
+def chain_summary(report: ChainReport) -> str:
+    """One line for people and scripts: intact with the head hash to keep, or what broke."""
+    if report.broken is not None:
+        broken = report.broken
+        return (
+            f"Audit chain BROKEN at event #{broken.seq} (id {broken.event_id}, "
+            f"{broken.action}): {broken.problem}."
+        )
+    if report.anchor_missing:
+        return (
+            f"Audit chain BROKEN: the head hash {report.anchor} kept from an earlier check is "
+            f"not in the chain ({report.events} events): history up to it was rewritten or "
+            "removed."
+        )
+    if not report.events:
+        return f"Audit chain intact: no events yet (head {report.head_hash})."
+    noun = "event" if report.events == 1 else "events"
+    return (
+        f"Audit chain intact: {report.events} {noun}; head #{report.head_seq} "
+        f"{report.head_hash} (keep it elsewhere to check later)."
+    )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 import json
@@ -17,8 +18,9 @@ from pathlib import Path
 
 import pytest
 
-from chatops.storage.database import head_revision
+from chatops.storage.database import Database, head_revision
 from tests.conftest import scratch_postgres
+from tests.test_records import _as_superuser
 
 CHATOPS = str(Path(sys.executable).with_name("chatops"))
 ACCEPTANCE = [
@@ -93,12 +95,52 @@ def test_acceptance_transcript_and_audit_export(empty_database: str, backend: st
 
     exported = run(["audit", "export", "--format", "csv"], empty_database)
     rows = list(csv.DictReader(io.StringIO(exported.stdout)))
-    assert exported.stdout.startswith("id,at,actor,platform,channel,action,draft_id,details")
+    assert exported.stdout.startswith(
+        "id,at,actor,platform,channel,action,draft_id,details,seq,prev_hash,hash"
+    )
+    assert [(r["seq"], r["prev_hash"], r["hash"]) for r in rows] == [
+        (str(e["seq"]), e["prev_hash"], e["hash"]) for e in events
+    ]
     assert [(r["action"], r["actor"], r["at"]) for r in rows] == [
         (e["action"], e["actor"], e["at"]) for e in events
     ]
     future = run(["audit", "export", "--format", "jsonl", "--since", "2099-01-01"], empty_database)
     assert future.stdout == ""
+
+
+def test_audit_verify_prints_the_head_then_names_a_forged_event(
+    empty_database: str, backend: str
+) -> None:
+    if backend == "postgres":
+        assert run(["db", "upgrade"], empty_database).returncode == 0
+    run(["console", "--user", "alice", "--no-demo"], empty_database, "\n".join(ACCEPTANCE))
+    last = json.loads(
+        run(["audit", "export", "--format", "jsonl"], empty_database).stdout.split("\n")[-2]
+    )
+    intact = run(["audit", "verify"], empty_database)
+    assert (intact.returncode, intact.stderr) == (0, "")
+    assert intact.stdout == (
+        f"Audit chain intact: 5 events; head #5 {last['hash']} (keep it elsewhere to check "
+        "later).\n"
+    )
+    assert run(["audit", "verify", "--anchor", last["hash"]], empty_database).returncode == 0
+
+    forged = 'UPDATE audit_events SET details = \'{"text": "Nothing to see."}\' WHERE seq = 2'
+    asyncio.run(_as_superuser_at(empty_database, forged))
+    broken = run(["audit", "verify"], empty_database)
+    assert broken.returncode == 1
+    assert broken.stdout == (
+        "Audit chain BROKEN at event #2 (id 2, approval): "
+        "its content changed after it was recorded.\n"
+    )
+
+
+async def _as_superuser_at(url: str, statement: str) -> None:
+    db = Database(url)
+    try:
+        await _as_superuser(db, statement)
+    finally:
+        await db.dispose()
 
 
 def test_self_approval_refused_through_the_cli(empty_database: str, backend: str) -> None:

@@ -205,3 +205,8 @@ class AuditEvent:
     action: str
     draft_id: int | None
     details: dict[str, object]
+    # Its place in the hash chain: seq counts from 1 without gaps; hash covers the fields
+    # above but the id, and prev_hash, which is the hash of event seq - 1.
+    seq: int
+    prev_hash: str
+    hash: str

@@ -219,7 +219,12 @@ class RoleRow(Base):
 
 
 class AuditEventRow(Base):
-    """Append-only record of every decision, for public-records requests."""
+    """Append-only record of every decision, for public-records requests.
+
+    `seq` numbers the events of the hash chain without gaps (ids may skip: a rolled-back
+    insert still uses up a PostgreSQL sequence value); `hash` covers the event's fields and
+    `prev_hash`, the hash of event `seq - 1` (see `chatops.storage.audit`).
+    """
 
     __tablename__ = "audit_events"
 
@@ -231,6 +236,9 @@ class AuditEventRow(Base):
     action: Mapped[str] = mapped_column(String(32))
     draft_id: Mapped[int | None] = mapped_column(Integer, index=True)
     details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    seq: Mapped[int] = mapped_column(Integer, unique=True)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
 
 
 class PollCursorRow(Base):
