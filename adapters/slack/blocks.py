@@ -107,7 +107,7 @@ def _field_sections(fields: Sequence[CardField], room: int) -> list[Block]:
 
 
 def _field(field: CardField) -> MarkdownTextObject:
-    text = Mrkdwn().markup(f"*{escape(field.label)}*\n")
+    text = Mrkdwn().markup(f"*{escape(field.label)}*").line()
     for part in field.parts or (field.value,):
         if isinstance(part, ChatUser):
             _person(text, part)
@@ -129,8 +129,9 @@ def _findings(card: Card) -> Mrkdwn:
         blocking = finding.severity is Severity.BLOCKING
         icon = ":no_entry:" if blocking else ":warning:"
         kind = "Blocking" if blocking else "Warning"
-        text.markup(f"{icon} *{kind}:* " if not number else f"\n{icon} *{kind}:* ")
-        text.text(finding.message)
+        if number:
+            text.line()
+        text.markup(f"{icon} *{kind}:* ").text(finding.message)
         if finding.override:
             text.markup(" _(accepted by ").text(finding.override).markup(")_")
         if finding.suggestion:
@@ -238,12 +239,12 @@ def _subscription_lines(subscriptions: Sequence[Subscription]) -> Mrkdwn:
         )
     for number, subscription in enumerate(subscriptions[:HOME_SUBSCRIPTIONS]):
         if number:
-            text.markup("\n")
+            text.line()
         text.channel(subscription.channel.channel_id).markup(f" · id {subscription.id} · ")
         text.text(subscription.rule)
     hidden = len(subscriptions) - HOME_SUBSCRIPTIONS
     if hidden > 0:
-        text.markup(f"\n…and {hidden} more: `/alerts list` in a channel shows its own.")
+        text.line().markup(f"…and {hidden} more: `/alerts list` in a channel shows its own.")
     return text
 
 
@@ -257,7 +258,7 @@ def _draft_lines(drafts: Sequence[Draft], empty: str, *, approve: bool) -> list[
         text.text(f"@{draft.account}").markup(" by ")
         _person(text, ChatUser(draft.author_platform, draft.author))
         for line in draft.text.splitlines() or [""]:
-            text.markup("\n>").text(line)
+            text.line().markup(">").text(line)
         accessory = (
             ButtonElement(
                 text=_plain("Approve", BUTTON_TEXT),

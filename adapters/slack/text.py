@@ -115,18 +115,21 @@ def _inside_word(text: str, index: int) -> bool:
 class Mrkdwn:
     """mrkdwn built from typed pieces: the adapter's own markup, outside text (escaped),
     users the bot resolved, links. `render` cuts it to a limit without ever splitting an
-    entity, a link or a mention: whole lines first ("…and N more"), then characters ("…")."""
+    entity, a link or a mention: whole lines first ("…and N more", where a line is what
+    `line()` or a line break in outside text starts), then characters ("…")."""
 
     def __init__(self) -> None:
         self._atoms: list[str] = []
 
     def markup(self, markup: str) -> Mrkdwn:
         """The adapter's own formatting (`*State*`, an emoji code): trusted, never cut."""
-        for number, part in enumerate(markup.split(NEWLINE)):
-            if number:
-                self._atoms.append(NEWLINE)
-            if part:
-                self._atoms.append(part)
+        if markup:
+            self._atoms.append(markup)
+        return self
+
+    def line(self) -> Mrkdwn:
+        """Start a new line: where a list may be cut short."""
+        self._atoms.append(NEWLINE)
         return self
 
     def text(self, text: str) -> Mrkdwn:
@@ -152,9 +155,6 @@ class Mrkdwn:
     def link(self, url: str, label: str = "") -> Mrkdwn:
         self._atoms.append(link(url, label))
         return self
-
-    def __bool__(self) -> bool:
-        return bool(self._atoms)
 
     def render(self, limit: int) -> str:
         whole = "".join(self._atoms)
