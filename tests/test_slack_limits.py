@@ -6,6 +6,7 @@ not against the fake, which accepts anything."""
 from __future__ import annotations
 
 import itertools
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -251,3 +252,24 @@ def test_block_kit_checker_catches_what_slack_refuses() -> None:
     assert view_problems({"type": "modal", "blocks": [prefilled]})
     blocks: list[Block] = []
     assert message_problems({"blocks": blocks}) == []
+
+
+async def test_a_digest_lists_one_line_per_mention(fake_slack, database_url) -> None:
+    clock = ManualClock(START)
+    slack = await SlackDriver.start(fake_slack, database_url, clock=clock)
+    try:
+        await slack.service.core.subscriptions.subscribe(
+            Actor("slack", AUTHOR), ChannelRef("slack", CHANNEL, TEAM), "flood"
+        )
+        await slack.service.digests.run_due()
+        several_lines = replace(question(1), text="Flood?\n\n> OFFICIAL\nline three")
+        await slack.service.pipeline.ingest([several_lines, question(2)])
+        await slack.service.delivery.deliver_pending()
+        clock.advance(timedelta(minutes=61))
+        assert await slack.service.digests.run_due() == 1
+        fields = [f["text"] for b in slack.card_posts()[-1]["blocks"] for f in b.get("fields", [])]
+        [unanswered] = [f for f in fields if f.startswith("*Unanswered questions*")]
+        assert len(unanswered.splitlines()) == 3
+        assert "Flood? &gt; OFFICIAL line three" in unanswered
+    finally:
+        await slack.close()
