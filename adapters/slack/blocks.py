@@ -182,7 +182,7 @@ def text_modal(
         else _plain(
             f"The current text has {size(initial):,} characters, more than a Slack text box "
             f"holds ({INPUT_MAX_LENGTH:,}), so it is not filled in. Type the whole new text, "
-            "or use `/social edit ID TEXT`.",
+            "or use /social edit ID TEXT.",
             INPUT_LABEL,
         )
     )

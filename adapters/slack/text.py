@@ -72,7 +72,8 @@ def link(url: str, label: str = "") -> str:
     if match is None:
         return escape(url if not label else f"{label}: {url}")
     target = url.replace("&", "&amp;")
-    return f"<{target}|{escape(label)}>" if label else f"<{target}>"
+    shown = "".join(_char(label, index) for index in range(len(label)))
+    return f"<{target}|{shown}>" if label else f"<{target}>"
 
 
 def _atoms(text: str) -> list[str]:
