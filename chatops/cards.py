@@ -25,9 +25,28 @@ STATE_LABELS = {
 
 
 @dataclass(frozen=True)
+class ChatUser:
+    """A chat user by the id their platform gave the bot (from a signed request, not from text
+    anyone typed), so an adapter may show them as a live mention on that platform."""
+
+    platform: str
+    user_id: str
+
+
+@dataclass(frozen=True)
 class CardField:
+    """A fact on a card. `value` is plain text; when the fact names chat users, `parts` holds
+    the same text as typed pieces, so only those users become mentions, never a string that
+    merely looks like a user id."""
+
     label: str
     value: str
+    parts: tuple[str | ChatUser, ...] = ()
+
+    @classmethod
+    def of(cls, label: str, *parts: str | ChatUser) -> CardField:
+        value = "".join(p if isinstance(p, str) else p.user_id for p in parts)
+        return cls(label, value, parts)
 
 
 @dataclass(frozen=True)
@@ -60,8 +79,8 @@ def draft_card(draft: Draft, *, zone: ZoneInfo, network_label: str) -> Card:
     fields = [
         CardField("State", STATE_LABELS[draft.state]),
         CardField("Account", f"@{draft.account} on {network_label}"),
-        CardField("Author", draft.author),
-        CardField("Approvals", _approvals(draft)),
+        CardField.of("Author", ChatUser(draft.author_platform, draft.author)),
+        CardField.of("Approvals", *_approvals(draft)),
     ]
     if draft.reply_to_url or draft.reply_to_id:
         fields.insert(2, CardField("In reply to", draft.reply_to_url or str(draft.reply_to_id)))
@@ -104,7 +123,7 @@ def alert_card(alert: Alert, *, zone: ZoneInfo, network_label: str) -> Card:
         CardField("When", format_local(mention.created_at, zone)),
         CardField("Why", "matched " + ", ".join(alert.matched) if alert.matched else "subscribed"),
         CardField("Score", _score(alert)),
-        CardField("Status", _alert_status(alert)),
+        CardField.of("Status", *_alert_status(alert)),
     ]
     if mention.language and mention.language != "en":
         fields.insert(2, CardField("Language", mention.language))
@@ -124,9 +143,14 @@ def alert_card(alert: Alert, *, zone: ZoneInfo, network_label: str) -> Card:
     )
 
 
-def _approvals(draft: Draft) -> str:
-    names = ", ".join(draft.approvers) or "none yet"
-    return f"{len(draft.approvals)}/{draft.required_approvals} ({names})"
+def _approvals(draft: Draft) -> tuple[str | ChatUser, ...]:
+    parts: list[str | ChatUser] = [f"{len(draft.approvals)}/{draft.required_approvals} ("]
+    for number, approval in enumerate(draft.approvals):
+        if number:
+            parts.append(", ")
+        parts.append(ChatUser(approval.platform, approval.approver))
+    parts.append(")" if draft.approvals else "none yet)")
+    return tuple(parts)
 
 
 def _score(alert: Alert) -> str:
@@ -136,12 +160,16 @@ def _score(alert: Alert) -> str:
     return f"{alert.score}/100: " + "; ".join(alert.score_reasons)
 
 
-def _alert_status(alert: Alert) -> str:
+def _alert_status(alert: Alert) -> tuple[str | ChatUser, ...]:
+    """Who handles it: users act on an alert through its channel, so they are its platform's."""
+    platform = alert.channel.platform
+    if alert.state == "handled" and alert.handled_by:
+        return ("Handled by ", ChatUser(platform, alert.handled_by))
     if alert.state == "handled":
-        return "Handled" + (f" by {alert.handled_by}" if alert.handled_by else "")
+        return ("Handled",)
     if alert.assignee:
-        return f"Assigned to {alert.assignee}"
-    return "Open"
+        return ("Assigned to ", ChatUser(platform, alert.assignee))
+    return ("Open",)
 
 
 def _alert_actions(alert: Alert) -> tuple[CardAction, ...]:

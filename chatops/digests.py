@@ -145,7 +145,9 @@ def _negative_share(alerts: list[AlertWithMention]) -> float:
 
 
 def _line(alert: AlertRow, mention: MentionRow, *, assignee: bool = False) -> str:
-    text = mention.text if len(mention.text) <= PREVIEW else mention.text[: PREVIEW - 1] + "…"
+    """One mention as one line: its line breaks become spaces, so a list stays a list."""
+    flat = " ".join(mention.text.split())
+    text = flat if len(flat) <= PREVIEW else flat[: PREVIEW - 1] + "…"
     line = f"@{mention.author_handle} ({mention.score}): {text} {mention.url}"
     if assignee:
         line += f" (assigned to {alert.assignee})" if alert.assignee else " (nobody assigned)"

@@ -17,6 +17,7 @@ from aiohttp import ClientResponse
 from aiohttp.test_utils import TestClient, TestServer
 
 from adapters.web.app import build_web_app
+from chatops.clock import Clock
 from chatops.service import Service, build_service
 from tests.fakes.slack import FakeSlack
 from tests.harness import make_settings
@@ -46,7 +47,9 @@ class SlackDriver:
         self._ids = itertools.count(1)
 
     @classmethod
-    async def start(cls, fake: FakeSlack, database_url: str, **settings: Any) -> SlackDriver:
+    async def start(
+        cls, fake: FakeSlack, database_url: str, *, clock: Clock | None = None, **settings: Any
+    ) -> SlackDriver:
         defaults: dict[str, Any] = {
             "slack_bot_token": fake.bot_token,
             "slack_signing_secret": SIGNING_SECRET,
@@ -55,7 +58,7 @@ class SlackDriver:
             "admins": (ADMIN,),
         }
         defaults.update(settings)
-        service = build_service(make_settings(database_url, **defaults))
+        service = build_service(make_settings(database_url, **defaults), clock=clock)
         client = TestClient(TestServer(build_web_app(service)))
         await client.start_server()
         return cls(fake, service, client)

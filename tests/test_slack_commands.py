@@ -32,7 +32,7 @@ async def test_post_acks_with_a_receipt_and_posts_a_card(slack) -> None:
     assert post.args["channel"] == CHANNEL
     card = block_text(post.args["blocks"])
     assert "Post draft 1 [SANDBOX]" in card
-    assert ">Road closure on Main St tonight 8pm-6am. Detour via Oak Ave." in card
+    assert post.args["blocks"][1]["text"] == {"type": "plain_text", "text": ROAD, "emoji": False}
     assert "Waiting for approval" in card
     assert f"<@{AUTHOR}>" in card
     assert "0/1 (none yet)" in card
@@ -90,7 +90,7 @@ async def test_approve_button_updates_the_card_and_threads_who_did_it(slack) -> 
     assert "https://sandbox.invalid/PortAlderCity/status/sbp-1" in final
     replies = slack.thread_replies()
     assert any(f"approved by {APPROVER.lower()}" in r for r in replies)
-    assert any("Published: https://sandbox.invalid/" in r for r in replies)
+    assert any("Published: <https://sandbox.invalid/" in r for r in replies)
     assert post.args["channel"] == CHANNEL
 
 

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
+from typing import Any
 
 import yaml
+from jsonschema import Draft7Validator
+from referencing import Registry, Resource
+from referencing.jsonschema import DRAFT7
 
 from adapters.slack.integration import BOT_SCOPES, EVENTS_PATH, REDIRECT_PATH
 from adapters.slack.listeners import EVENTS, SLASH_COMMANDS
@@ -25,3 +30,41 @@ def test_manifest_declares_every_command_scope_event_and_url() -> None:
     assert settings["interactivity"]["is_enabled"]
     assert settings["interactivity"]["request_url"].endswith(EVENTS_PATH)
     assert features["app_home"]["home_tab_enabled"]
+
+
+SCHEMAS = Path(__file__).resolve().parent / "schemas" / "slack-manifest"
+SCHEMA_URL = "https://raw.githubusercontent.com/slackapi/manifest-schema/v0.5.0/schemas/"
+
+
+def manifest_validator() -> Draft7Validator:
+    """Slack's published manifest schema, with its versioned parts served from the copies."""
+    registry: Registry[Any] = Registry()
+    for version in ("1.0.0", "2.0.0"):
+        name = f"manifest.schema.{version}.json"
+        contents = json.loads((SCHEMAS / name).read_text(encoding="utf-8"))
+        registry = registry.with_resource(
+            SCHEMA_URL + name, Resource.from_contents(contents, default_specification=DRAFT7)
+        )
+    main = json.loads((SCHEMAS / "manifest.schema.json").read_text(encoding="utf-8"))
+    return Draft7Validator(main, registry=registry)
+
+
+def test_manifest_matches_slacks_published_schema() -> None:
+    manifest = yaml.safe_load(MANIFEST.read_text(encoding="utf-8"))
+    errors = [
+        f"{list(e.absolute_path)}: {e.message}" for e in manifest_validator().iter_errors(manifest)
+    ]
+    assert errors == []
+
+
+def test_the_schema_refuses_what_slack_refuses() -> None:
+    """Not vacuous: a command without a slash, a 33-character command, an unknown key."""
+    manifest = yaml.safe_load(MANIFEST.read_text(encoding="utf-8"))
+    validator = manifest_validator()
+    for broken in (
+        {"command": "post", "description": "no slash"},
+        {"command": "/" + "x" * 32, "description": "too long"},
+        {"command": "/post", "description": "unknown key", "colour": "blue"},
+    ):
+        manifest["features"]["slash_commands"] = [broken]
+        assert not validator.is_valid(manifest), broken

@@ -44,9 +44,9 @@ async def run_console(
         out=out,
         drain=drain.run_all_once,
     )
-    _banner(service, user, demo, out)
+    _banner(service, user, demo, chat)
     if demo:
-        await _subscribe_console_on_first_demo(service, out)
+        await _subscribe_console_on_first_demo(service, chat)
         poller = service.add_demo_poller(interval=demo_interval, batch_size=demo_batch)
         await poller.poll_once()
         await session.background()
@@ -69,38 +69,35 @@ async def run_console(
     background = asyncio.create_task(beat())
     interactive = stdin.isatty()
     if interactive:
-        out.write(f"{session.user}> ")
-        out.flush()
+        chat.write(f"{session.user}> ")
     try:
         async for line in _lines(stdin):
             if not await session.handle(line):
                 break
             if interactive:
-                out.write(f"{session.user}> ")
-                out.flush()
+                chat.write(f"{session.user}> ")
     finally:
         background.cancel()
         await session.background()
 
 
-def _banner(service: Service, user: str, demo: bool, out: TextIO) -> None:
+def _banner(service: Service, user: str, demo: bool, chat: ConsoleChat) -> None:
     network = service.core.network_label
     sandbox = " (SANDBOX: nothing leaves this machine)" if network.lower() == "sandbox" else ""
-    out.write(f"chatops console, network {network}{sandbox}. You are {user}.\n")
-    out.write("Type /social help for commands, /as NAME to switch user, /quit to leave.\n")
+    chat.write(f"chatops console, network {network}{sandbox}. You are {user}.\n")
+    chat.write("Type /social help for commands, /as NAME to switch user, /quit to leave.\n")
     if demo:
-        out.write("Demo feed on: mentions of Port Alder arrive every few seconds.\n")
-    out.flush()
+        chat.write("Demo feed on: mentions of Port Alder arrive every few seconds.\n")
 
 
-async def _subscribe_console_on_first_demo(service: Service, out: TextIO) -> None:
+async def _subscribe_console_on_first_demo(service: Service, chat: ConsoleChat) -> None:
     """The first demo run subscribes the console channel so alerts appear at once."""
     async with service.db.transaction() as session:
         first_run = await MentionStore(session).cursor(DEMO_SOURCE) is None
         has_subscription = bool(await MentionStore(session).subscriptions(CHANNEL))
     if first_run and not has_subscription:
         subscription = await service.core.subscriptions.subscribe(SYSTEM_ACTOR, CHANNEL, DEMO_RULE)
-        out.write(
+        chat.write(
             f"Subscribed this console to demo keywords (subscription {subscription.id}; "
             "see /alerts list).\n"
         )

@@ -6,6 +6,7 @@ import itertools
 from typing import TextIO
 
 from adapters.console.render import render_card
+from adapters.console.terminal import printable
 from chatops.cards import Card
 from chatops.domain.types import ChannelRef, MessageRef
 
@@ -39,6 +40,11 @@ class ConsoleChat:
     async def warn_admins(self, workspace_id: str, text: str) -> None:
         self._print(f"[admin] {text}")
 
-    def _print(self, text: str) -> None:
-        self.out.write(text + "\n")
+    def write(self, text: str) -> None:
+        """Everything the console shows passes here, so no outside text reaches the
+        terminal with its escape sequences live."""
+        self.out.write(printable(text))
         self.out.flush()
+
+    def _print(self, text: str) -> None:
+        self.write(text + "\n")

@@ -113,5 +113,4 @@ class ConsoleSession:
             self._say(reply)
 
     def _say(self, reply: Reply) -> None:
-        self.out.write(render_reply(reply) + "\n")
-        self.out.flush()
+        self.chat.write(render_reply(reply) + "\n")

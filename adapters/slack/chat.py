@@ -13,14 +13,14 @@ import structlog
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from adapters.slack.blocks import card_blocks, fallback_text
+from adapters.slack.blocks import PLATFORM as PLATFORM
+from adapters.slack.blocks import card_blocks, fallback_text, message_text
 from chatops.cards import Card
 from chatops.domain.errors import ChannelUnavailable
 from chatops.domain.types import ChannelRef, MessageRef
 
 log = structlog.get_logger(__name__)
 
-PLATFORM = "slack"
 LOST_CHANNEL_ERRORS = {
     "not_in_channel": "I am not a member of it",
     "channel_not_found": "it does not exist or I was removed from it",
@@ -68,7 +68,7 @@ class SlackChat:
             channel,
             client.chat_postMessage(
                 channel=channel.channel_id,
-                text=text,
+                text=message_text(text),
                 thread_ts=thread.message_id if thread else None,
             ),
         )
@@ -78,7 +78,9 @@ class SlackChat:
         """A message only `user` sees, e.g. why their reaction did not approve."""
         client = await self.client_for(channel.workspace_id)
         try:
-            await client.chat_postEphemeral(channel=channel.channel_id, user=user, text=text)
+            await client.chat_postEphemeral(
+                channel=channel.channel_id, user=user, text=message_text(text)
+            )
         except SlackApiError as error:
             log.warning(
                 "ephemeral_failed", channel=channel.channel_id, error=error.response.get("error")
@@ -89,7 +91,7 @@ class SlackChat:
         client = await self.client_for(workspace_id)
         for admin in self.admins:
             try:
-                await client.chat_postMessage(channel=admin, text=f":warning: {text}")
+                await client.chat_postMessage(channel=admin, text=f":warning: {message_text(text)}")
             except SlackApiError as error:
                 log.warning("admin_dm_failed", admin=admin, error=error.response.get("error"))
 

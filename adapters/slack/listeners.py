@@ -110,14 +110,15 @@ class SlackHandlers:
         command = str(body.get("command", "")).lstrip("/")
         text = to_plain(str(body.get("text", "")))
         shown = text if len(text) <= RECEIPT_PREVIEW else text[: RECEIPT_PREVIEW - 1] + "…"
-        await ack(response_type="ephemeral", text=f":hourglass_flowing_sand: `/{command} {shown}`")
+        receipt = blocks.message_text(f"`/{command} {shown}`")
+        await ack(response_type="ephemeral", text=f":hourglass_flowing_sand: {receipt}")
         invocation = Invocation(actor_of(body), command_channel(body), command, text)
         async with self.work_slots:
             replies = await self.registry.dispatch(self.context, invocation)
             webhook = AsyncWebhookClient(str(body["response_url"]), session=self.http_session())
             for reply in replies:
                 await webhook.send(
-                    text=reply.render(),
+                    text=blocks.message_text(reply.render()),
                     response_type="ephemeral" if reply.ephemeral else "in_channel",
                 )
 
@@ -338,7 +339,7 @@ def known_actor(body: dict[str, Any]) -> Actor:
 
 
 async def _privately(respond: Respond, text: str) -> None:
-    await respond(text=text, response_type="ephemeral", replace_original=False)
+    await respond(text=blocks.message_text(text), response_type="ephemeral", replace_original=False)
 
 
 async def _bot_channels(client: AsyncWebClient) -> set[str]:
