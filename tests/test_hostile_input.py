@@ -498,7 +498,11 @@ class TeamsDriver:
 async def teams(database_url: str) -> AsyncIterator[TeamsDriver]:
     async with FakeConnector() as fake:
         settings = make_settings(
-            database_url, teams_enabled=True, approvers=(BOB, CAROL), admins=(BOB,)
+            database_url,
+            teams_enabled=True,
+            teams_allow_anonymous=True,
+            approvers=(BOB, CAROL),
+            admins=(BOB,),
         )
         service = build_service(settings)
         client = TestClient(TestServer(build_web_app(service)))

@@ -8,14 +8,20 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
+from aiohttp import ClientResponse
 from aiohttp.test_utils import TestClient, TestServer
 
 from adapters.sandbox.feed import demo_feed
 from adapters.web.app import build_web_app
-from chatops.domain.types import DraftState
+from chatops.domain.errors import ChannelUnavailable
+from chatops.domain.types import Actor, ChannelRef, DraftState
 from chatops.service import Service, build_service
+from chatops.storage.conversations import ConversationStore
 from chatops.storage.drafts import DraftStore
+from chatops.workflow import NewDraft
 from tests.fakes.teams import (
+    DEFAULT_TENANT_ID,
+    FakeBotFrameworkKeys,
     FakeConnector,
     invoke_action_activity,
     message_activity,
@@ -86,7 +92,11 @@ class TeamsDriver:
 async def teams(database_url: str) -> AsyncIterator[TeamsDriver]:
     async with FakeConnector() as fake:
         settings = make_settings(
-            database_url, teams_enabled=True, approvers=(BOB, CAROL), admins=(BOB,)
+            database_url,
+            teams_enabled=True,
+            teams_allow_anonymous=True,
+            approvers=(BOB, CAROL),
+            admins=(BOB,),
         )
         service = build_service(settings)
         client = TestClient(TestServer(build_web_app(service)))
@@ -179,7 +189,11 @@ async def test_refusals_are_friendly_messages_not_errors(teams) -> None:
 async def test_reactions_approve_refuse_and_withdraw(database_url) -> None:
     async with FakeConnector() as fake:
         settings = make_settings(
-            database_url, teams_enabled=True, approvers=(BOB, CAROL), required_approvals=2
+            database_url,
+            teams_enabled=True,
+            teams_allow_anonymous=True,
+            approvers=(BOB, CAROL),
+            required_approvals=2,
         )
         service = build_service(settings)
         client = TestClient(TestServer(build_web_app(service)))
@@ -303,3 +317,182 @@ def test_the_app_package_declares_the_bot_scopes_and_every_command(tmp_path) -> 
     assert titles == set(build_registry().commands)
     with pytest.raises(SystemExit, match="TEAMS_APP_ID"):
         package.build(tmp_path / "x.zip", {**values, "TEAMS_APP_ID": ""})
+
+
+# -- identity: who may talk to /api/messages ------------------------------------------------
+
+APP_ID = "11111111-2222-3333-4444-555555555555"
+# A service URL as Teams names it in the token and the activity (public cloud, Americas).
+TEAMS_SERVICE = "https://smba.trafficmanager.net/amer/"
+
+
+async def a_pending_draft(service: Service) -> int:
+    author = Actor("teams", ALICE, "Alice")
+    channel = ChannelRef("teams", "19:channel1@thread.tacv2", DEFAULT_TENANT_ID)
+    draft = await service.core.workflow.create(
+        author, channel, NewDraft(text="Sandbags at Pier 3.")
+    )
+    return draft.id
+
+
+async def stored_reference(service: Service) -> dict[str, Any] | None:
+    async with service.db.transaction() as session:
+        return await ConversationStore(session).reference("teams", "19:channel1@thread.tacv2")
+
+
+async def test_anonymous_teams_without_the_opt_in_refuses_everything(database_url) -> None:
+    """TEAMS_ENABLED=true and no app id: an approver's id in a forged activity approves nothing,
+    and the stored conversation reference (where alerts go) is not replaced."""
+    async with FakeConnector() as fake:
+        settings = make_settings(database_url, teams_enabled=True, approvers=(BOB,))
+        service = build_service(settings)
+        client = TestClient(TestServer(build_web_app(service)))
+        await client.start_server()
+        try:
+            draft_id = await a_pending_draft(service)
+            real = {"serviceUrl": TEAMS_SERVICE, "conversation": {"id": "19:channel1@thread.tacv2"}}
+            async with service.db.transaction() as session:
+                await ConversationStore(session).remember(
+                    "teams", "19:channel1@thread.tacv2", real, now=service.clock.now()
+                )
+            forged = invoke_action_activity(
+                "draft_approve",
+                {"id": str(draft_id), "kind": "draft"},
+                service_url=fake.service_url,
+                reply_to_id="1700000000001",
+                user_id="29:bob",
+                aad_object_id=BOB,
+                user_name="Bob",
+            )
+            answer = await client.post("/api/messages", json=forged)
+            assert answer.status == 401
+            message = message_activity("social queue", service_url=fake.service_url)
+            assert (await client.post("/api/messages", json=message)).status == 401
+            assert (await service.core.workflow.get(draft_id)).state is DraftState.PENDING
+            assert await stored_reference(service) == real
+            assert fake.calls == []
+        finally:
+            await client.close()
+            await service.close()
+
+
+class SignedTeams:
+    """The bot with an app id, and a Bot Connector that signs what it posts to it."""
+
+    def __init__(
+        self, fake: FakeConnector, keys: FakeBotFrameworkKeys, service: Service, client: Any
+    ) -> None:
+        self.fake = fake
+        self.keys = keys
+        self.service = service
+        self.client = client
+
+    async def post(self, activity: dict[str, Any], *, claimed: str) -> ClientResponse:
+        token = self.keys.token(app_id=APP_ID, service_url=claimed)
+        response: ClientResponse = await self.client.post(
+            "/api/messages", json=activity, headers={"Authorization": f"Bearer {token}"}
+        )
+        return response
+
+    async def nothing_happened(self, draft_id: int) -> None:
+        """No state changed, nothing stored, nothing sent anywhere (the bot never even asked
+        for its own token, which would have gone to the network)."""
+        assert (await self.service.core.workflow.get(draft_id)).state is DraftState.PENDING
+        assert await stored_reference(self.service) is None
+        assert self.fake.calls == []
+
+
+@pytest.fixture
+async def signed(database_url: str) -> AsyncIterator[SignedTeams]:
+    async with FakeConnector() as fake, FakeBotFrameworkKeys() as keys:
+        settings = make_settings(
+            database_url,
+            teams_app_id=APP_ID,
+            teams_app_password="not-used-in-this-test",
+            teams_tenant_id=DEFAULT_TENANT_ID,
+            approvers=(BOB,),
+        )
+        service = build_service(settings)
+        client = TestClient(TestServer(build_web_app(service)))
+        await client.start_server()
+        with keys.trusted():
+            yield SignedTeams(fake, keys, service, client)
+        await client.close()
+        await service.close()
+
+
+def bob_approves(draft_id: int, service_url: str, **overrides: Any) -> dict[str, Any]:
+    return invoke_action_activity(
+        "draft_approve",
+        {"id": str(draft_id), "kind": "draft"},
+        service_url=service_url,
+        reply_to_id="1700000000001",
+        user_id="29:bob",
+        aad_object_id=BOB,
+        user_name="Bob",
+        **overrides,
+    )
+
+
+async def test_a_signed_activity_from_another_channel_is_refused(signed: SignedTeams) -> None:
+    draft_id = await a_pending_draft(signed.service)
+    activity = bob_approves(draft_id, TEAMS_SERVICE)
+    activity["channelId"] = "webchat"
+    answer = await signed.post(activity, claimed=TEAMS_SERVICE)
+    assert answer.status == 403, await answer.text()
+    assert "msteams" in (await answer.json())["error"]
+    await signed.nothing_happened(draft_id)
+
+
+@pytest.mark.parametrize("where", ["conversation", "channelData", "both"])
+async def test_a_signed_activity_from_another_tenant_is_refused(
+    signed: SignedTeams, where: str
+) -> None:
+    """Nothing changes and no reply goes to the serviceUrl the request names."""
+    draft_id = await a_pending_draft(signed.service)
+    activity = bob_approves(draft_id, signed.fake.service_url)
+    if where in ("conversation", "both"):
+        activity["conversation"]["tenantId"] = "tenant-2"
+    if where in ("channelData", "both"):
+        activity["channelData"]["tenant"]["id"] = "tenant-2"
+    answer = await signed.post(activity, claimed=signed.fake.service_url)
+    assert answer.status == 403, await answer.text()
+    assert "tenant" in (await answer.json())["error"]
+    await signed.nothing_happened(draft_id)
+
+
+@pytest.mark.parametrize(
+    "activity_url",
+    [
+        "http://127.0.0.1:9/",  # a host the token does not name (and no Teams host at all)
+        "https://emea.smba.trafficmanager.net/emea/",  # a Teams host, but not the token's
+    ],
+)
+async def test_a_service_url_the_token_does_not_name_is_refused(
+    signed: SignedTeams, activity_url: str
+) -> None:
+    """The reply would carry the bot's own token to that host: refused before any turn."""
+    draft_id = await a_pending_draft(signed.service)
+    activity = bob_approves(draft_id, activity_url)
+    answer = await signed.post(activity, claimed=TEAMS_SERVICE)
+    assert answer.status == 401, await answer.text()
+    assert "Service URL" in (await answer.json())["error"]
+    await signed.nothing_happened(draft_id)
+
+
+async def test_proactive_sends_go_only_to_teams_hosts(signed: SignedTeams) -> None:
+    """A stored reference naming another host (stored before this check existed) is not used:
+    the bot's token would go with the alert."""
+    reference = message_activity("hi", service_url=signed.fake.service_url)
+    async with signed.service.db.transaction() as session:
+        await ConversationStore(session).remember(
+            "teams",
+            "19:channel1@thread.tacv2",
+            {"serviceUrl": reference["serviceUrl"], "conversation": reference["conversation"]},
+            now=signed.service.clock.now(),
+        )
+    assert signed.service.teams is not None
+    channel = ChannelRef("teams", "19:channel1@thread.tacv2", DEFAULT_TENANT_ID)
+    with pytest.raises(ChannelUnavailable):
+        await signed.service.teams.chat.post_message(channel, "Alert")
+    assert signed.fake.calls == []

@@ -13,7 +13,7 @@ from typing import Any
 import structlog
 from microsoft_agents.activity import Activity, Attachment, ConversationReference
 from microsoft_agents.hosting.aiohttp import CloudAdapter
-from microsoft_agents.hosting.core import ClaimsIdentity, TurnContext
+from microsoft_agents.hosting.core import ClaimsIdentity, OutboundHostValidator, TurnContext
 
 from adapters.teams.cards import CONTENT_TYPE, adaptive_card
 from chatops.cards import Card
@@ -38,10 +38,18 @@ def card_activity(card: Card, activity_id: str | None = None) -> Activity:
 class TeamsChat:
     platform = PLATFORM
 
-    def __init__(self, adapter: CloudAdapter, *, db: Database, app_id: str | None) -> None:
+    def __init__(
+        self,
+        adapter: CloudAdapter,
+        *,
+        db: Database,
+        app_id: str | None,
+        service_urls: OutboundHostValidator | None = None,
+    ) -> None:
         self.adapter = adapter
         self.db = db
         self.app_id = app_id
+        self.service_urls = service_urls
 
     async def post_card(self, channel: ChannelRef, card: Card) -> MessageRef:
         async def send(context: TurnContext) -> str:
@@ -81,6 +89,14 @@ class TeamsChat:
         if reference is None:
             raise ChannelUnavailable(
                 channel.channel_id, "I have not been added to this conversation"
+            )
+        service_url = str(reference.get("serviceUrl") or "")
+        if self.service_urls is not None and not self.service_urls.is_allowed(service_url):
+            # Stored before service URLs were checked: the bot's token would go with the send.
+            log.warning("teams_reference_refused", conversation=channel.channel_id)
+            raise ChannelUnavailable(
+                channel.channel_id,
+                "its stored address is not a Teams service; mention me there again",
             )
         continuation = ConversationReference.model_validate(reference).get_continuation_activity()
         result: dict[str, Any] = {}
