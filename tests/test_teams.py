@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -13,12 +14,20 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from adapters.sandbox.feed import demo_feed
 from adapters.web.app import build_web_app
+from chatops.cards import draft_card
 from chatops.domain.errors import ChannelUnavailable
 from chatops.domain.types import Actor, ChannelRef, DraftState
 from chatops.service import Service, build_service
 from chatops.storage.conversations import ConversationStore
 from chatops.storage.drafts import DraftStore
 from chatops.workflow import NewDraft
+from tests.adaptive_cards import (
+    assert_fits_teams,
+    assert_teams_card,
+    markdown_strings,
+    nodes,
+    plain_strings,
+)
 from tests.fakes.teams import (
     DEFAULT_TENANT_ID,
     FakeBotFrameworkKeys,
@@ -26,8 +35,11 @@ from tests.fakes.teams import (
     invoke_action_activity,
     message_activity,
     reaction_activity,
+    submit_action_activity,
 )
 from tests.harness import make_settings
+
+CARD_TYPE = "application/vnd.microsoft.card.adaptive"
 
 ALICE = "00000000-0000-0000-0000-00000000a11c"
 BOB = "00000000-0000-0000-0000-000000000b0b"
@@ -63,6 +75,9 @@ class TeamsDriver:
         response = await self.client.post("/api/messages", json=activity)
         assert response.status == 200, await response.text()
         body: dict[str, Any] = await response.json()
+        if body.get("type") == CARD_TYPE:
+            assert_teams_card(body["value"])
+            assert_fits_teams(body)
         return body
 
     async def react(self, kind: str, *, card: str, by: str, added: bool = True) -> None:
@@ -87,6 +102,19 @@ class TeamsDriver:
             if body.get("attachments") and "adaptive" in body["attachments"][0]["contentType"]
         ]
 
+    def card_activities(self) -> list[dict[str, Any]]:
+        """Every card the connector received, new or updated, as the whole activity sent."""
+        bodies = self.fake.sent() + [call.body for call in self.fake.updated() if call.body]
+        return [body for body in bodies if body.get("attachments")]
+
+    def assert_cards_valid(self) -> None:
+        """Every card sent passes the published schema and Teams' own rules."""
+        for activity in self.card_activities():
+            [attachment] = activity["attachments"]
+            assert attachment["contentType"] == CARD_TYPE
+            assert_teams_card(attachment["content"])
+            assert_fits_teams(activity)
+
 
 @pytest.fixture
 async def teams(database_url: str) -> AsyncIterator[TeamsDriver]:
@@ -101,9 +129,11 @@ async def teams(database_url: str) -> AsyncIterator[TeamsDriver]:
         service = build_service(settings)
         client = TestClient(TestServer(build_web_app(service)))
         await client.start_server()
-        yield TeamsDriver(fake, service, client)
+        driver = TeamsDriver(fake, service, client)
+        yield driver
         await client.close()
         await service.close()
+        driver.assert_cards_valid()
 
 
 def card_text(card: dict[str, Any]) -> str:
@@ -496,3 +526,143 @@ async def test_proactive_sends_go_only_to_teams_hosts(signed: SignedTeams) -> No
     with pytest.raises(ChannelUnavailable):
         await signed.service.teams.chat.post_message(channel, "Alert")
     assert signed.fake.calls == []
+
+
+# -- outside text is data: what Teams would render as markup --------------------------------
+
+DISGUISED_LINK = "[Official evacuation form](https://evil.example)"
+MARKUP = f"{DISGUISED_LINK} **URGENT** _now_ {{{{DATE(2017-02-14T06:00:00Z, SHORT)}}}}"
+
+
+WORD_JOINER = "\u2060"  # zero width: a reader sees the text without it
+
+
+def assert_literal(card: dict[str, Any], *outside: str) -> None:
+    """Teams renders none of it as markdown or as a date, and shows each string in full."""
+    for rendered in markdown_strings(card):
+        for marker in ("evil.example", "**", "{{"):
+            assert marker not in rendered, rendered
+    runs = [node["text"] for node in nodes(card) if node.get("type") == "TextRun"]
+    assert not any("{{DATE(" in run for run in runs), "a text run would format the date"
+    visible = "\n".join(plain_strings(card)).replace(WORD_JOINER, "")
+    for text in outside:
+        assert text in visible, (text, visible)
+
+
+async def test_a_draft_with_markdown_is_shown_as_written(teams) -> None:
+    assert await teams.say(f"post Evacuate Pier 3 {MARKUP}") == 202
+    [card] = teams.cards()
+    assert_literal(card, MARKUP)
+    answer = await teams.click("draft_approve", {"id": "1"}, card=await teams.card_id(), by=BOB)
+    assert_literal(answer["value"], MARKUP)
+    await teams.service.publisher.run_once()
+    [*_, published] = await teams.fake.wait_for_updates(2)
+    assert published.body is not None
+    live = published.body["attachments"][0]["content"]
+    assert_literal(live, MARKUP)
+    # The bot's own link stays a link: a text run that opens the live post.
+    [link] = [
+        run
+        for run in plain_nodes(live)
+        if run.get("selectAction", {}).get("type") == "Action.OpenUrl"
+    ]
+    assert link["text"] == "View the live post"
+    assert link["selectAction"]["url"].startswith("https://sandbox.invalid/")
+
+
+def plain_nodes(card: dict[str, Any]) -> list[dict[str, Any]]:
+    return [node for node in nodes(card) if node.get("type") == "TextRun"]
+
+
+async def test_a_mention_with_markdown_in_its_text_and_author_is_shown_as_written(teams) -> None:
+    await teams.say("alerts subscribe trapped")
+    before = len(teams.cards())
+    original = next(m for m in demo_feed() if "trapped" in m.text.lower())
+    name = "**Mayor** [Port Alder City](https://evil.example)"
+    mention = replace(
+        original,
+        text=f"{original.text} {MARKUP}",
+        author=replace(original.author, name=name),
+    )
+    assert (await teams.service.pipeline.ingest([mention])).alerts == 1
+    assert await teams.service.delivery.deliver_pending() == 1
+    alert = teams.cards()[before]
+    assert_literal(alert, MARKUP, name)
+
+
+async def test_plain_messages_are_sent_as_plain_text(teams) -> None:
+    """Command replies, digests and notes quote outside text: Teams must not render it."""
+    await teams.say(f"post Pier 3 {MARKUP}")
+    await teams.say("social queue")
+    [queue] = [body for body in teams.fake.sent() if "#1" in str(body.get("text"))]
+    assert queue["textFormat"] == "plain" and MARKUP[:40] in queue["text"]
+    assert teams.service.teams is not None
+    channel = ChannelRef("teams", "19:channel1@thread.tacv2", DEFAULT_TENANT_ID)
+    await teams.service.teams.chat.post_message(channel, f"Digest: {MARKUP}")
+    digest = teams.fake.sent()[-1]
+    assert digest["textFormat"] == "plain" and digest["text"] == f"Digest: {MARKUP}"
+    for body in teams.fake.sent():
+        if body.get("text"):
+            assert body["textFormat"] == "plain", body
+
+
+# -- what real Teams accepts: Universal Actions answers, fallbacks, size --------------------
+
+
+async def test_a_card_action_that_is_not_ours_gets_an_error_answer(teams) -> None:
+    """Universal Actions: an invalid request is a 400 `application/vnd.microsoft.error` with
+    an error object; a refusal of a valid one is a message for the person."""
+    await teams.say("post Mine.")
+    card = await teams.card_id()
+    for verb, data in (("draft_nuke", {"id": "1"}), ("alert_nuke", {"id": "1"})):
+        answer = await teams.click(verb, data, card=card, by=BOB)
+        assert answer["statusCode"] == 400, answer
+        assert answer["type"] == "application/vnd.microsoft.error", answer
+        assert answer["value"]["code"] == "BadRequest" and answer["value"]["message"], answer
+    own = await teams.click("draft_approve", {"id": "1"}, card=card, by=ALICE)
+    assert own["statusCode"] == 200
+    assert own["type"] == "application/vnd.microsoft.activity.message"
+
+
+async def test_the_action_submit_fallback_does_what_the_button_says(teams) -> None:
+    """A client without Universal Actions sends the fallback as a message with the data."""
+    await teams.say("post Fallback please.")
+    card = await teams.card_id()
+    [shown] = teams.cards()
+    [approve] = [a for a in shown["actions"] if a.get("verb") == "draft_approve"]
+    submitted = submit_action_activity(
+        approve["fallback"]["data"],
+        service_url=teams.fake.service_url,
+        reply_to_id=card,
+        **teams.who(BOB),
+    )
+    assert (await teams.client.post("/api/messages", json=submitted)).status in (200, 202)
+    assert (await teams.service.core.workflow.get(1)).state is DraftState.APPROVED
+    updates = await teams.fake.wait_for_updates(1)
+    assert updates[-1].activity_id == card
+    assert "Approved" in card_text(updates[-1].body or {})
+    # A refusal is said in the conversation, as plain text.
+    again = submit_action_activity(
+        approve["fallback"]["data"],
+        service_url=teams.fake.service_url,
+        reply_to_id=card,
+        **teams.who(ALICE),
+    )
+    await teams.client.post("/api/messages", json=again)
+    assert teams.fake.sent()[-1]["textFormat"] == "plain"
+
+
+async def test_a_5000_character_cjk_draft_card_fits_what_teams_accepts(teams) -> None:
+    """The whole activity the connector receives, not just the card, stays under ~28 KB."""
+    await teams.say("post Hello.")
+    text = "".join(chr(0x4E00 + (i * 37) % 20000) for i in range(5000))
+    draft = await teams.service.core.workflow.get(1)
+    card = draft_card(
+        replace(draft, text=text), zone=teams.service.core.zone, network_label="Sandbox"
+    )
+    assert teams.service.teams is not None
+    channel = ChannelRef("teams", "19:channel1@thread.tacv2", DEFAULT_TENANT_ID)
+    await teams.service.teams.chat.post_card(channel, card)
+    sent = teams.fake.sent()[-1]
+    assert_fits_teams(sent)
+    assert json.dumps(sent, ensure_ascii=False).count(text) == 1

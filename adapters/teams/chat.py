@@ -16,6 +16,7 @@ from microsoft_agents.hosting.aiohttp import CloudAdapter
 from microsoft_agents.hosting.core import ClaimsIdentity, OutboundHostValidator, TurnContext
 
 from adapters.teams.cards import CONTENT_TYPE, adaptive_card
+from adapters.teams.plain import plain_message
 from chatops.cards import Card
 from chatops.domain.errors import ChannelUnavailable
 from chatops.domain.types import ChannelRef, MessageRef
@@ -28,10 +29,15 @@ PLATFORM = "teams"
 
 
 def card_activity(card: Card, activity_id: str | None = None) -> Activity:
+    return content_activity(adaptive_card(card), activity_id)
+
+
+def content_activity(content: dict[str, Any], activity_id: str | None = None) -> Activity:
+    """A message carrying one Adaptive Card (new, or replacing `activity_id`)."""
     return Activity(
         type="message",
         id=activity_id,
-        attachments=[Attachment(content_type=CONTENT_TYPE, content=adaptive_card(card))],
+        attachments=[Attachment(content_type=CONTENT_TYPE, content=content)],
     )
 
 
@@ -69,9 +75,7 @@ class TeamsChat:
         self, channel: ChannelRef, text: str, *, thread: MessageRef | None = None
     ) -> MessageRef:
         async def send(context: TurnContext) -> str:
-            activity = Activity(
-                type="message", text=text, reply_to_id=thread.message_id if thread else None
-            )
+            activity = plain_message(text, reply_to_id=thread.message_id if thread else None)
             response = await context.send_activity(activity)
             return str(response.id) if response is not None else ""
 

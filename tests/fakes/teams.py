@@ -687,3 +687,35 @@ class FakeBotFrameworkKeys(FakeServer):
         jwk = json.loads(RSAAlgorithm.to_jwk(self._key.public_key()))
         jwk.update({"kid": self.kid, "use": "sig", "alg": "RS256"})
         return web.json_response({"keys": [jwk]})
+
+
+def submit_action_activity(
+    data: dict[str, Any],
+    *,
+    service_url: str,
+    reply_to_id: str,
+    user_id: str = "29:user-alice",
+    aad_object_id: str | None = "00000000-0000-0000-0000-00000000a11c",
+    user_name: str = "Alice",
+    conversation_id: str = "19:channel1@thread.tacv2",
+) -> dict[str, Any]:
+    """An Adaptive Card ``Action.Submit`` click, as clients without Universal Actions send one:
+    a message with no text whose ``value`` is the action's data merged with the card's inputs,
+    in reply to the card."""
+    activity = _base_activity(
+        "message",
+        str(next(_inbound_ids)),
+        service_url=service_url,
+        conversation_id=conversation_id,
+        conversation_type="channel",
+        user_id=user_id,
+        aad_object_id=aad_object_id,
+        user_name=user_name,
+        bot_id="28:bot-id",
+        bot_name="chatops",
+        team_id="19:team1@thread.tacv2",
+        tenant_id=DEFAULT_TENANT_ID,
+        reply_to_id=reply_to_id,
+    )
+    activity["value"] = dict(data)
+    return activity
