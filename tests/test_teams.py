@@ -3,11 +3,15 @@ Bot Framework connector, on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+import importlib.util
 import json
+import zipfile
 from collections.abc import AsyncIterator
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
+import jsonschema
 import pytest
 from aiohttp import ClientResponse
 from aiohttp.test_utils import TestClient, TestServer
@@ -317,36 +321,87 @@ async def test_missing_or_bad_tokens_get_401_when_an_app_id_is_configured(databa
         await service.close()
 
 
-def test_the_app_package_declares_the_bot_scopes_and_every_command(tmp_path) -> None:  # type: ignore[no-untyped-def]
-    import importlib.util
-    import zipfile
-    from pathlib import Path
-
-    from commands import build_registry
-
-    root = Path(__file__).resolve().parents[1]
-    spec = importlib.util.spec_from_file_location("teams_package", root / "teams" / "package.py")
+def teams_package() -> Any:
+    """teams/package.py, the script `make teams-package` runs (it is not an importable package)."""
+    spec = importlib.util.spec_from_file_location("teams_package", ROOT / "teams" / "package.py")
     assert spec is not None and spec.loader is not None
     package = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(package)
-    app_id = "11111111-2222-3333-4444-555555555555"
-    values = {
-        "TEAMS_APP_ID": app_id,
-        "AGENCY_NAME": "Port Alder",
-        "AGENCY_WEBSITE": "https://pa.example.gov",
-    }
-    target = package.build(tmp_path / "chatops-teams.zip", values)
+    return package
+
+
+ROOT = Path(__file__).resolve().parents[1]
+MANIFEST_SCHEMA = json.loads(
+    (ROOT / "teams" / "schema" / "MicrosoftTeams.v1.17.schema.json").read_text(encoding="utf-8")
+)
+PACKAGE_VALUES = {
+    "TEAMS_APP_ID": "11111111-2222-3333-4444-555555555555",
+    "AGENCY_NAME": "Port Alder",
+    "AGENCY_WEBSITE": "https://pa.example.gov",
+}
+
+
+def built_manifest(target: Path) -> dict[str, Any]:
     with zipfile.ZipFile(target) as archive:
         assert sorted(archive.namelist()) == ["color.png", "manifest.json", "outline.png"]
-        manifest = json.loads(archive.read("manifest.json"))
         assert archive.read("color.png").startswith(b"\x89PNG")
+        manifest: dict[str, Any] = json.loads(archive.read("manifest.json"))
+    # The published schema (draft-04, as it declares), checked here independently of package.py.
+    errors = list(jsonschema.Draft4Validator(MANIFEST_SCHEMA).iter_errors(manifest))
+    assert not errors, [f"{list(e.absolute_path)}: {e.message}" for e in errors]
+    assert manifest["$schema"].endswith("/v1.17/MicrosoftTeams.schema.json")
+    return manifest
+
+
+def test_the_app_package_declares_the_bot_scopes_and_every_command(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from commands import build_registry
+
+    package = teams_package()
+    app_id = PACKAGE_VALUES["TEAMS_APP_ID"]
+    manifest = built_manifest(package.build(tmp_path / "chatops-teams.zip", PACKAGE_VALUES))
     [bot] = manifest["bots"]
     assert manifest["id"] == bot["botId"] == app_id
     assert set(bot["scopes"]) == {"team", "groupChat", "personal"}
     titles = {command["title"] for command in bot["commandLists"][0]["commands"]}
     assert titles == set(build_registry().commands)
     with pytest.raises(SystemExit, match="TEAMS_APP_ID"):
-        package.build(tmp_path / "x.zip", {**values, "TEAMS_APP_ID": ""})
+        package.build(tmp_path / "x.zip", {**PACKAGE_VALUES, "TEAMS_APP_ID": ""})
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "where", "says"),
+    [
+        (
+            "AGENCY_NAME",
+            "City of Port Alder Department of Emergency Management",
+            "developer.name",
+            "at most 32 characters",
+        ),
+        ("AGENCY_WEBSITE", "pa.example.gov", "developer.websiteUrl", "https://"),
+        ("TEAMS_APP_ID", "chatops-bot", "id", "GUID"),
+    ],
+)
+def test_the_app_package_refuses_what_the_teams_schema_refuses(  # type: ignore[no-untyped-def]
+    tmp_path, name: str, value: str, where: str, says: str
+) -> None:
+    """Teams would refuse the upload: the admin hears why, and which setting to change."""
+    target = tmp_path / "chatops-teams.zip"
+    with pytest.raises(SystemExit) as refused:
+        teams_package().build(target, {**PACKAGE_VALUES, name: value})
+    message = str(refused.value)
+    for part in (name, where, says, value):
+        assert part in message, message
+    assert not target.exists()
+
+
+def test_the_app_package_takes_any_agency_name_as_data(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """A quote or backslash in a name is the name, not JSON."""
+    name = 'Port "Alder" \\ Water'
+    target = tmp_path / "chatops-teams.zip"
+    manifest = built_manifest(
+        teams_package().build(target, {**PACKAGE_VALUES, "AGENCY_NAME": name})
+    )
+    assert manifest["developer"]["name"] == name
 
 
 # -- identity: who may talk to /api/messages ------------------------------------------------
