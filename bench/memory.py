@@ -73,6 +73,7 @@ async def measure(mentions: int, drafts: int) -> Memory:
                 slack_signing_secret="bench",
                 slack_api_base_url=slack.base_url,
                 teams_enabled=True,
+                teams_allow_anonymous=True,
                 x_bearer_token=x.bearer_token,
                 x_api_key=x.consumer_key,
                 x_api_secret=x.consumer_secret,

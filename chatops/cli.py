@@ -106,15 +106,20 @@ async def _serve(settings: Settings, args: argparse.Namespace) -> int:
     from adapters.web.app import build_web_app
     from chatops.service import build_service
 
+    unsafe = settings.teams_identity_problem()
+    if unsafe is not None:
+        print(f"chatops: not serving: {unsafe}", file=sys.stderr)
+        return EXIT_FAILED
     service = build_service(settings)
     try:
         await service.db.ensure_schema(allow_fresh_sqlite_upgrade=True)
         runner = web.AppRunner(build_web_app(service))
         await runner.setup()
         port = args.port or settings.port
-        await web.TCPSite(runner, "0.0.0.0", port).start()
+        host = settings.serve_host
+        await web.TCPSite(runner, host, port).start()
         _freeze_startup_objects()
-        print(f"chatops serving on http://0.0.0.0:{port} (health: /healthz)", file=sys.stderr)
+        print(f"chatops serving on http://{host}:{port} (health: /healthz)", file=sys.stderr)
         workers = None if args.no_workers else service.workers()
         await _until_signalled(workers)
         await runner.cleanup()

@@ -80,8 +80,16 @@ def _chat(settings: Settings) -> list[Check]:
         results.append((False, "Teams: TEAMS_APP_ID is set but TEAMS_APP_PASSWORD is not"))
     elif settings.teams_app_id:
         results.append((True, "Teams: configured with an app id"))
+    elif settings.teams_anonymous:
+        results.append(
+            (
+                True,
+                "Teams: anonymous local mode (TEAMS_ALLOW_ANONYMOUS=true, no app id); "
+                "serve listens on 127.0.0.1 only",
+            )
+        )
     elif settings.teams_enabled:
-        results.append((True, "Teams: anonymous local mode (TEAMS_ENABLED=true, no app id)"))
+        results.append((False, f"Teams: {settings.teams_identity_problem()}"))
     else:
         results.append((True, "Teams: not configured"))
     return results

@@ -80,6 +80,9 @@ class Settings(BaseSettings):
     )
 
     teams_enabled: bool = Field(default=False, validation_alias="TEAMS_ENABLED")
+    # Teams with no app id accepts unauthenticated activities: only on explicit request, and
+    # then `serve` listens on loopback only (local development, the Bot Framework Emulator).
+    teams_allow_anonymous: bool = Field(default=False, validation_alias="TEAMS_ALLOW_ANONYMOUS")
     teams_app_id: str | None = Field(default=None, validation_alias="TEAMS_APP_ID")
     teams_app_password: SecretStr | None = Field(
         default=None, validation_alias="TEAMS_APP_PASSWORD"
@@ -142,6 +145,31 @@ class Settings(BaseSettings):
     def uses_sandbox(self) -> bool:
         """The sandbox network is used unless X is configured and not overridden."""
         return self.sandbox or not self.x_configured
+
+    @property
+    def teams_anonymous(self) -> bool:
+        """Teams without an identity, as asked for: no app id, TEAMS_ALLOW_ANONYMOUS=true."""
+        return self.teams_enabled and not self.teams_app_id and self.teams_allow_anonymous
+
+    @property
+    def serve_host(self) -> str:
+        """Where `serve` listens: everywhere, except on loopback when Teams is anonymous."""
+        return "127.0.0.1" if self.teams_anonymous else "0.0.0.0"
+
+    def teams_identity_problem(self) -> str | None:
+        """Why Teams cannot be served safely with these settings, or None.
+
+        Teams switched on without an app id would take unauthenticated activities from anyone
+        who can reach the port; that is only allowed as an explicit local-development opt-in.
+        """
+        if self.teams_enabled and not self.teams_app_id and not self.teams_allow_anonymous:
+            return (
+                "TEAMS_ENABLED=true without TEAMS_APP_ID would accept unauthenticated Teams "
+                "requests: set TEAMS_APP_ID and TEAMS_APP_PASSWORD (the bot's identity), or "
+                "TEAMS_ALLOW_ANONYMOUS=true for local development (serve then listens on "
+                "127.0.0.1 only)"
+            )
+        return None
 
     def secret_values(self) -> list[str]:
         """Every configured secret, so log output can be scrubbed of them."""

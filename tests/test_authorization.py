@@ -64,6 +64,7 @@ async def rig(database_url: str) -> AsyncIterator[Rig]:
                 slack_signing_secret=SIGNING_SECRET,
                 slack_api_base_url=fake_slack.base_url,
                 teams_enabled=True,
+                teams_allow_anonymous=True,
                 approvers=APPROVERS,
                 admins=ADMINS,
             )

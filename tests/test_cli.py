@@ -204,10 +204,93 @@ def test_serve_reports_health_and_stops_on_sigterm(empty_database: str, backend:
             except OSError:
                 time.sleep(0.2)
         assert body == {"status": "ok", "checks": {"network": "sandbox", "database": "ok"}}
+        # Bound to every interface: reachable on another loopback address too (the control
+        # for the anonymous-Teams test below, which must not be).
+        socket.create_connection(("127.0.0.2", port), timeout=2).close()
     finally:
         server.send_signal(signal.SIGTERM)
         server.wait(timeout=20)
     assert server.returncode == 0, server.stderr.read() if server.stderr else ""
+
+
+def teams_env(url: str, **extra: str) -> dict[str, str]:
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("SLACK_", "X_", "TEAMS_", "CHATOPS_"))
+    }
+    return {**env, "DATABASE_URL": url, "TEAMS_ENABLED": "true", **extra}
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+    return port
+
+
+def test_serve_refuses_teams_without_an_identity(tmp_path: Path) -> None:
+    """TEAMS_ENABLED=true and no app id would serve /api/messages to anyone: refused."""
+    url = f"sqlite+aiosqlite:///{tmp_path / 'serve.db'}"
+    refused = subprocess.run(
+        [CHATOPS, "serve", "--port", str(free_port()), "--no-workers"],
+        env=teams_env(url),
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert refused.returncode == 1, refused.stderr
+    [line] = refused.stderr.strip().splitlines()
+    assert line.startswith("chatops: ")
+    for name in ("TEAMS_ENABLED", "TEAMS_APP_ID", "TEAMS_ALLOW_ANONYMOUS"):
+        assert name in line
+
+
+def test_anonymous_teams_is_served_on_loopback_only(tmp_path: Path) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'serve.db'}"
+    port = free_port()
+    server = subprocess.Popen(
+        [CHATOPS, "serve", "--port", str(port), "--no-workers"],
+        env=teams_env(url, TEAMS_ALLOW_ANONYMOUS="true"),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as ok:
+                    assert ok.status == 200
+                    break
+            except OSError:
+                assert server.poll() is None and time.monotonic() < deadline
+                time.sleep(0.2)
+        with pytest.raises(ConnectionRefusedError):
+            socket.create_connection(("127.0.0.2", port), timeout=2)
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.wait(timeout=20)
+    assert server.returncode == 0, server.stderr.read() if server.stderr else ""
+    assert server.stderr is not None and "127.0.0.1" in server.stderr.read()
+
+
+def test_doctor_fails_teams_without_an_identity(tmp_path: Path) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'doctor.db'}"
+    subprocess.run([CHATOPS, "db", "upgrade"], env=teams_env(url), check=True, timeout=60)
+
+    def doctor(**extra: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [CHATOPS, "doctor"], env=teams_env(url, **extra), capture_output=True, text=True
+        )
+
+    unsafe = doctor()
+    assert unsafe.returncode == 1, unsafe.stdout
+    [teams] = [line for line in unsafe.stdout.splitlines() if "Teams" in line]
+    assert teams.startswith("FAIL") and "TEAMS_ALLOW_ANONYMOUS" in teams
+    local = doctor(TEAMS_ALLOW_ANONYMOUS="true")
+    assert local.returncode == 0, local.stdout
+    assert "127.0.0.1" in next(line for line in local.stdout.splitlines() if "Teams" in line)
 
 
 def test_demo_console_shows_alerts(empty_database: str, backend: str) -> None:

@@ -458,6 +458,7 @@ async def test_a_command_without_a_user_changes_nothing(slack: SlackDriver) -> N
 BOB = "00000000-0000-0000-0000-000000000b0b"
 CAROL = "00000000-0000-0000-0000-0000000ca201"
 INVOKE_MESSAGE = "application/vnd.microsoft.activity.message"
+INVOKE_ERROR = "application/vnd.microsoft.error"
 
 
 class TeamsDriver:
@@ -498,7 +499,11 @@ class TeamsDriver:
 async def teams(database_url: str) -> AsyncIterator[TeamsDriver]:
     async with FakeConnector() as fake:
         settings = make_settings(
-            database_url, teams_enabled=True, approvers=(BOB, CAROL), admins=(BOB,)
+            database_url,
+            teams_enabled=True,
+            teams_allow_anonymous=True,
+            approvers=(BOB, CAROL),
+            admins=(BOB,),
         )
         service = build_service(settings)
         client = TestClient(TestServer(build_web_app(service)))
@@ -630,18 +635,19 @@ async def test_hostile_teams_activity_gets_a_clear_answer_and_changes_nothing(
 
 
 async def test_teams_card_actions_that_make_no_sense_are_explained(teams: TeamsDriver) -> None:
-    """The invoke is answered (200) with a message for the person who clicked."""
-    for verb, data, expected in (
-        ("draft_nuke", {"id": "1"}, ""),
-        ("draft_approve", {"id": "abc"}, ""),
-        ("draft_approve", {"id": None}, ""),
-        ("draft_approve", {"id": "99"}, "99"),
+    """The invoke is answered (200) with a message for the person who clicked; a verb that is
+    not ours is an invalid request, answered with Universal Actions' error object."""
+    for verb, data, expected, kind in (
+        ("draft_nuke", {"id": "1"}, "", INVOKE_ERROR),
+        ("draft_approve", {"id": "abc"}, "", INVOKE_MESSAGE),
+        ("draft_approve", {"id": None}, "", INVOKE_MESSAGE),
+        ("draft_approve", {"id": "99"}, "99", INVOKE_MESSAGE),
     ):
         response = await teams.post_json(with_data(teams, verb, data))
         assert response.status == 200
         answer = await response.json()
-        assert answer["type"] == INVOKE_MESSAGE, answer
-        value = str(answer["value"])
+        assert answer["type"] == kind, answer
+        value = str(answer["value"] if kind == INVOKE_MESSAGE else answer["value"]["message"])
         assert value.strip() and expected in value, answer
         assert "went wrong" not in value and "Traceback" not in value, answer
     assert FRIENDLY_ERROR not in teams.texts()

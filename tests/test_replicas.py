@@ -99,6 +99,7 @@ async def test_serve_and_two_killed_and_restarted_workers_publish_exactly_once(
         env.update(
             DATABASE_URL=fault_db,
             TEAMS_ENABLED="true",
+            TEAMS_ALLOW_ANONYMOUS="true",
             CHATOPS_APPROVERS="aad-bob,aad-carol",
             CHATOPS_REQUIRED_APPROVALS="2",
             CHATOPS_PUBLISH_LEASE="5",

@@ -13,9 +13,10 @@ from typing import Any
 import structlog
 from microsoft_agents.activity import Activity, Attachment, ConversationReference
 from microsoft_agents.hosting.aiohttp import CloudAdapter
-from microsoft_agents.hosting.core import ClaimsIdentity, TurnContext
+from microsoft_agents.hosting.core import ClaimsIdentity, OutboundHostValidator, TurnContext
 
 from adapters.teams.cards import CONTENT_TYPE, adaptive_card
+from adapters.teams.plain import plain_message
 from chatops.cards import Card
 from chatops.domain.errors import ChannelUnavailable
 from chatops.domain.types import ChannelRef, MessageRef
@@ -28,20 +29,33 @@ PLATFORM = "teams"
 
 
 def card_activity(card: Card, activity_id: str | None = None) -> Activity:
+    return content_activity(adaptive_card(card), activity_id)
+
+
+def content_activity(content: dict[str, Any], activity_id: str | None = None) -> Activity:
+    """A message carrying one Adaptive Card (new, or replacing `activity_id`)."""
     return Activity(
         type="message",
         id=activity_id,
-        attachments=[Attachment(content_type=CONTENT_TYPE, content=adaptive_card(card))],
+        attachments=[Attachment(content_type=CONTENT_TYPE, content=content)],
     )
 
 
 class TeamsChat:
     platform = PLATFORM
 
-    def __init__(self, adapter: CloudAdapter, *, db: Database, app_id: str | None) -> None:
+    def __init__(
+        self,
+        adapter: CloudAdapter,
+        *,
+        db: Database,
+        app_id: str | None,
+        service_urls: OutboundHostValidator | None = None,
+    ) -> None:
         self.adapter = adapter
         self.db = db
         self.app_id = app_id
+        self.service_urls = service_urls
 
     async def post_card(self, channel: ChannelRef, card: Card) -> MessageRef:
         async def send(context: TurnContext) -> str:
@@ -61,9 +75,7 @@ class TeamsChat:
         self, channel: ChannelRef, text: str, *, thread: MessageRef | None = None
     ) -> MessageRef:
         async def send(context: TurnContext) -> str:
-            activity = Activity(
-                type="message", text=text, reply_to_id=thread.message_id if thread else None
-            )
+            activity = plain_message(text, reply_to_id=thread.message_id if thread else None)
             response = await context.send_activity(activity)
             return str(response.id) if response is not None else ""
 
@@ -81,6 +93,14 @@ class TeamsChat:
         if reference is None:
             raise ChannelUnavailable(
                 channel.channel_id, "I have not been added to this conversation"
+            )
+        service_url = str(reference.get("serviceUrl") or "")
+        if self.service_urls is not None and not self.service_urls.is_allowed(service_url):
+            # Stored before service URLs were checked: the bot's token would go with the send.
+            log.warning("teams_reference_refused", conversation=channel.channel_id)
+            raise ChannelUnavailable(
+                channel.channel_id,
+                "its stored address is not a Teams service; mention me there again",
             )
         continuation = ConversationReference.model_validate(reference).get_continuation_activity()
         result: dict[str, Any] = {}

@@ -9,9 +9,17 @@ from typing import Any
 import structlog
 from microsoft_agents.activity import AdaptiveCardInvokeResponse, ChannelAccount
 from microsoft_agents.hosting.core import AgentApplication, TurnContext, TurnState
+from microsoft_agents.hosting.core.app.adaptive_card import factory
 
-from adapters.teams.cards import CONTENT_TYPE, REASON_INPUT, TEXT_INPUT, adaptive_card
-from adapters.teams.chat import PLATFORM, TeamsChat
+from adapters.teams.cards import (
+    CONTENT_TYPE,
+    FALLBACK_VERB,
+    REASON_INPUT,
+    TEXT_INPUT,
+    adaptive_card,
+)
+from adapters.teams.chat import PLATFORM, TeamsChat, content_activity
+from adapters.teams.plain import plain_message
 from chatops.cards import alert_card, draft_card
 from chatops.core import Core
 from chatops.domain.errors import ChatOpsError
@@ -87,10 +95,16 @@ class TeamsHandlers:
         return True
 
     async def on_message(self, context: TurnContext, state: TurnState) -> None:
+        value = context.activity.value
+        if not context.activity.text and isinstance(value, dict) and FALLBACK_VERB in value:
+            await self.on_card_submit(context, value)
+            return
         parsed = command_of(context.activity.text or "", self.registry.commands)
         if parsed is None:
             await context.send_activity(
-                "Commands are `post`, `reply`, `alerts` and `social`; try `social help`."
+                plain_message(
+                    "Commands are `post`, `reply`, `alerts` and `social`; try `social help`."
+                )
             )
             return
         command, text = parsed
@@ -101,7 +115,7 @@ class TeamsHandlers:
             text,
         )
         for reply in await self.registry.dispatch(self.context, invocation):
-            await context.send_activity(reply.render())
+            await context.send_activity(plain_message(reply.render()))
 
     async def on_card_action(
         self, context: TurnContext, state: TurnState, data: Any
@@ -111,7 +125,29 @@ class TeamsHandlers:
             context.activity.value if isinstance(context.activity.value, dict) else {}
         )
         verb = str((value.get("action") or {}).get("verb", ""))
-        values = dict(data or {})
+        return await self._act(context, verb, dict(data or {}))
+
+    async def on_card_submit(self, context: TurnContext, values: dict[str, Any]) -> None:
+        """The Action.Submit fallback of a client without Universal Actions: the same action.
+
+        Its answer cannot replace the card, so the card the button was on is updated in
+        place, and a refusal or error is said in the conversation.
+        """
+        answer = await self._act(context, str(values.get(FALLBACK_VERB, "")), values)
+        card_id = context.activity.reply_to_id
+        if answer.type == CONTENT_TYPE and isinstance(answer.value, dict):
+            if card_id:
+                await context.update_activity(content_activity(answer.value, str(card_id)))
+        elif answer.type == MESSAGE_TYPE:
+            await context.send_activity(plain_message(str(answer.value)))
+        elif isinstance(answer.value, dict):
+            await context.send_activity(plain_message(str(answer.value.get("message", ""))))
+
+    async def _act(
+        self, context: TurnContext, verb: str, values: dict[str, Any]
+    ) -> AdaptiveCardInvokeResponse:
+        """A refusal is a message for the person (the request was understood); an action that
+        is not one of ours is an error answer (400), as the Universal Actions model says."""
         actor = actor_of(context.activity.from_property, str(context.activity.conversation.id))
         try:
             subject = subject_id(values.get("id"))
@@ -119,11 +155,12 @@ class TeamsHandlers:
                 return await self._alert_action(verb, subject, actor, values, channel_of(context))
             return await self._draft_action(verb, subject, actor, values)
         except ChatOpsError as error:
-            return AdaptiveCardInvokeResponse(status_code=200, type=MESSAGE_TYPE, value=str(error))
+            return factory.message(str(error))
         except ValueError:
-            return AdaptiveCardInvokeResponse(
-                status_code=400, type=MESSAGE_TYPE, value="That card action is not valid."
-            )
+            return factory.bad_request("That card action is not valid.")
+        except Exception as error:
+            log.error("teams_card_action_failed", error_type=type(error).__name__)
+            return factory.internal_error(FRIENDLY_ERROR)
 
     async def _draft_action(
         self, verb: str, draft_id: int, actor: Actor, values: dict[str, Any]
@@ -198,14 +235,14 @@ class TeamsHandlers:
                     approval_reactions=self.approval_reactions,
                 )
             except ChatOpsError as error:
-                await context.send_activity(f"{actor.name or 'You'}: {error}")
+                await context.send_activity(plain_message(f"{actor.name or 'You'}: {error}"))
             return
 
     async def on_error(self, context: TurnContext, error: Exception) -> None:
         """Log what happened; tell the person something friendly, never the exception text."""
         log.error("teams_turn_failed", error_type=type(error).__name__)
         try:
-            await context.send_activity(FRIENDLY_ERROR)
+            await context.send_activity(plain_message(FRIENDLY_ERROR))
         except Exception:
             log.warning("teams_error_reply_failed")
 

@@ -2,8 +2,12 @@
 
 `POST /api/messages` only: the SDK's JWT check is applied as a per-route decorator,
 because its app-wide middleware would also reject `/slack/events`. With TEAMS_APP_ID
-(and password and tenant) tokens are validated against Entra; with TEAMS_ENABLED=true
-and no app id, anonymous local mode, logged loudly at start-up, for development and tests.
+(and password and tenant) tokens are validated against the Bot Framework's keys, only
+Teams activities of the agency's tenant are taken (`gate.py`), and the SDK's service-URL
+validation is on: an activity's serviceUrl must be a Microsoft host and the one its token
+names, so the bot's own token, sent with every reply, never goes anywhere else. Without an
+app id, anonymous local mode needs TEAMS_ALLOW_ANONYMOUS=true (then `serve` binds loopback);
+without that opt-in every request is refused.
 """
 
 from __future__ import annotations
@@ -21,10 +25,16 @@ from microsoft_agents.hosting.aiohttp import (
     jwt_authorization_decorator,
     start_agent_process,
 )
-from microsoft_agents.hosting.core import AgentApplication, MemoryStorage, TurnState
+from microsoft_agents.hosting.core import (
+    AgentApplication,
+    MemoryStorage,
+    OutboundHostValidator,
+    TurnState,
+)
 from pydantic import ValidationError
 
 from adapters.teams.chat import TeamsChat
+from adapters.teams.gate import TEAMS_CHANNEL, ActivityGate
 from adapters.teams.handlers import TeamsHandlers
 from chatops.core import Core
 from chatops.settings import Settings
@@ -48,19 +58,32 @@ def sdk_configuration(settings: Settings) -> dict[str, Any]:
             "AUTHTYPE": "ClientSecret",
         }
     else:
-        connection = {"ANONYMOUS_ALLOWED": True}
+        # No identity: anonymous only when asked for; otherwise no request is authorized.
+        connection = {"ANONYMOUS_ALLOWED": settings.teams_anonymous}
     return {"CONNECTIONS": {"SERVICE_CONNECTION": {"SETTINGS": connection}}}
 
 
 class TeamsIntegration:
     def __init__(self, settings: Settings, *, core: Core, registry: CommandRegistry) -> None:
-        self.anonymous = not settings.teams_app_id
+        self.anonymous = settings.teams_anonymous
+        self.identity_problem = settings.teams_identity_problem()
         self.connections = MsalConnectionManager(**sdk_configuration(settings))
-        self.adapter = CloudAdapter(connection_manager=self.connections)
+        # The SDK's service-URL validation: Microsoft hosts only, and the token's own host.
+        # Off in anonymous local mode, whose connector is the developer's emulator on loopback.
+        service_urls = OutboundHostValidator(enabled=True) if settings.teams_app_id else None
+        self.adapter = CloudAdapter(
+            connection_manager=self.connections, host_validator=service_urls
+        )
+        self.gate = ActivityGate(
+            channel=TEAMS_CHANNEL if settings.teams_app_id else None,
+            tenant=settings.teams_tenant_id or None,
+        )
         self.agent: AgentApplication[TurnState] = AgentApplication[TurnState](
             storage=MemoryStorage(), connection_manager=self.connections
         )
-        self.chat = TeamsChat(self.adapter, db=core.db, app_id=settings.teams_app_id)
+        self.chat = TeamsChat(
+            self.adapter, db=core.db, app_id=settings.teams_app_id, service_urls=service_urls
+        )
         TeamsHandlers(
             core=core,
             registry=registry,
@@ -78,9 +101,11 @@ class TeamsIntegration:
         if self.anonymous:
             log.warning(
                 "teams_anonymous_mode",
-                detail="TEAMS_ENABLED=true without TEAMS_APP_ID: /api/messages accepts "
+                detail="TEAMS_ALLOW_ANONYMOUS=true without TEAMS_APP_ID: /api/messages accepts "
                 "unauthenticated requests. For local development only.",
             )
+        elif self.identity_problem is not None:
+            log.error("teams_refusing_all_requests", detail=self.identity_problem)
 
     async def handle(self, request: web.Request) -> web.StreamResponse:
         """A malformed activity is the sender's error (400), never a 500."""
@@ -97,6 +122,10 @@ class TeamsIntegration:
             return web.json_response({"error": "not a valid activity"}, status=400)
         except ValueError as error:
             return web.json_response({"error": f"not a valid activity: {error}"[:200]}, status=400)
+        refusal = self.gate.refusal(body)
+        if refusal is not None:
+            log.warning("teams_activity_refused", reason=refusal)
+            return web.json_response({"error": refusal}, status=403)
         response = await start_agent_process(request, self.agent, self.adapter)
         return response if response is not None else web.Response(status=202)
 

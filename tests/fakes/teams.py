@@ -20,17 +20,26 @@ paths real traffic does (mention markup, ``channelData``, the HTML attachment Te
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import json
+import threading
 import uuid
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import unquote
 
+import jwt
 from aiohttp import web
+from cryptography.hazmat.primitives.asymmetric import rsa
+from jwt.algorithms import RSAAlgorithm
+from microsoft_agents.hosting.core.authorization.authentication_constants import (
+    AuthenticationConstants,
+)
+from microsoft_agents.hosting.core.authorization.jwt import jwt_token_validator
 
 from tests.fakes.server import FakeServer
 
@@ -607,4 +616,106 @@ def reaction_activity(
     )
     key = "reactionsAdded" if added else "reactionsRemoved"
     activity[key] = [{"type": reaction} for reaction in reactions]
+    return activity
+
+
+# -- tokens ---------------------------------------------------------------------------------
+
+
+BOT_FRAMEWORK_ISSUER = "https://api.botframework.com"
+
+
+class FakeBotFrameworkKeys(FakeServer):
+    """The Bot Framework's token signing keys, served locally, and tokens signed with them.
+
+    The Bot Connector calls a bot with an RS256 JWT (issuer ``https://api.botframework.com``,
+    audience the bot's app id, and a ``serviceurl`` claim naming the connector it speaks for);
+    the bot checks the signature against the keys published at
+    ``login.botframework.com/v1/.well-known/keys``. This fake publishes its own key set in the
+    same JWKS shape and signs tokens with the same claims, so the SDK's own validator accepts
+    them once ``trusted()`` points its key lookup here.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        self.kid = f"fake-{uuid.uuid4().hex[:8]}"
+
+    def routes(self, app: web.Application) -> None:
+        app.router.add_get("/v1/.well-known/keys", self._keys)
+
+    @property
+    def jwks_url(self) -> str:
+        return f"http://{self.host}/v1/.well-known/keys"
+
+    def token(self, *, app_id: str, service_url: str, **claims: Any) -> str:
+        now = int(datetime.now(UTC).timestamp())
+        payload: dict[str, Any] = {
+            "iss": BOT_FRAMEWORK_ISSUER,
+            "aud": app_id,
+            "serviceurl": service_url,
+            "nbf": now - 60,
+            "iat": now - 60,
+            "exp": now + 3600,
+            **claims,
+        }
+        return jwt.encode(payload, self._key, algorithm="RS256", headers={"kid": self.kid})
+
+    @contextlib.contextmanager
+    def trusted(self) -> Iterator[None]:
+        """Make the Agents SDK fetch the Bot Framework's keys from this fake.
+
+        The SDK has no setting for where it looks the keys up (the address is a constant), so
+        this is the one place a test reaches into it: its cache of key clients, by address, gets
+        a client for this server under the real address, and is restored afterwards.
+        """
+        cache = jwt_token_validator.JwtTokenValidator._jwk_client_manager._cache
+        address = AuthenticationConstants.PUBLIC_ABS_JWKS_URL
+        previous = cache.get(address)
+        cache[address] = jwt_token_validator._JwkClientCacheEntry(
+            jwt.PyJWKClient(self.jwks_url), threading.Lock()
+        )
+        try:
+            yield
+        finally:
+            if previous is None:
+                cache.pop(address, None)
+            else:
+                cache[address] = previous
+
+    async def _keys(self, request: web.Request) -> web.Response:
+        jwk = json.loads(RSAAlgorithm.to_jwk(self._key.public_key()))
+        jwk.update({"kid": self.kid, "use": "sig", "alg": "RS256"})
+        return web.json_response({"keys": [jwk]})
+
+
+def submit_action_activity(
+    data: dict[str, Any],
+    *,
+    service_url: str,
+    reply_to_id: str,
+    user_id: str = "29:user-alice",
+    aad_object_id: str | None = "00000000-0000-0000-0000-00000000a11c",
+    user_name: str = "Alice",
+    conversation_id: str = "19:channel1@thread.tacv2",
+) -> dict[str, Any]:
+    """An Adaptive Card ``Action.Submit`` click, as clients without Universal Actions send one:
+    a message with no text whose ``value`` is the action's data merged with the card's inputs,
+    in reply to the card."""
+    activity = _base_activity(
+        "message",
+        str(next(_inbound_ids)),
+        service_url=service_url,
+        conversation_id=conversation_id,
+        conversation_type="channel",
+        user_id=user_id,
+        aad_object_id=aad_object_id,
+        user_name=user_name,
+        bot_id="28:bot-id",
+        bot_name="chatops",
+        team_id="19:team1@thread.tacv2",
+        tenant_id=DEFAULT_TENANT_ID,
+        reply_to_id=reply_to_id,
+    )
+    activity["value"] = dict(data)
     return activity
