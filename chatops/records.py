@@ -9,7 +9,7 @@ from typing import TextIO
 
 from chatops.domain.types import AuditEvent
 
-COLUMNS = ("id", "at", "actor", "platform", "channel", "action", "draft_id", "details")
+COLUMNS = ("id", "at", "actor", "platform", "channel", "action", "draft_id", "details", "workspace")
 
 
 def _record(event: AuditEvent) -> dict[str, object]:
@@ -18,6 +18,7 @@ def _record(event: AuditEvent) -> dict[str, object]:
         "at": event.at.isoformat(),
         "actor": event.actor,
         "platform": event.platform,
+        "workspace": event.workspace,
         "channel": event.channel,
         "action": event.action,
         "draft_id": event.draft_id,

@@ -1,4 +1,8 @@
-"""The audit log: appended to in the same transaction as the change it records."""
+"""The audit log: appended to in the same transaction as the change it records.
+
+Each event names the workspace it belongs to, so `/social audit` shows a workspace only
+its own events; the export stays the agency-wide record.
+"""
 
 from __future__ import annotations
 
@@ -26,6 +30,7 @@ class AuditLog:
         action: str,
         draft_id: int | None = None,
         channel: str = "",
+        workspace: str = "",
         **details: Any,
     ) -> None:
         self.session.add(
@@ -37,6 +42,7 @@ class AuditLog:
                 action=action,
                 draft_id=draft_id,
                 details=details,
+                workspace=workspace,
             )
         )
         await self.session.flush()
@@ -49,11 +55,17 @@ class AuditLog:
         draft_id: int | None = None,
         newest_first: bool = False,
         limit: int | None = None,
+        workspace: str | None = None,
     ) -> list[AuditEvent]:
         return [
             event
             async for event in self.stream(
-                since=since, until=until, draft_id=draft_id, newest_first=newest_first, limit=limit
+                since=since,
+                until=until,
+                draft_id=draft_id,
+                newest_first=newest_first,
+                limit=limit,
+                workspace=workspace,
             )
         ]
 
@@ -65,7 +77,9 @@ class AuditLog:
         draft_id: int | None = None,
         newest_first: bool = False,
         limit: int | None = None,
+        workspace: str | None = None,
     ) -> AsyncIterator[AuditEvent]:
+        """Events oldest first (or newest first); `workspace` None means every workspace."""
         query = select(AuditEventRow)
         if since is not None:
             query = query.where(AuditEventRow.at >= since)
@@ -73,6 +87,8 @@ class AuditLog:
             query = query.where(AuditEventRow.at < until)
         if draft_id is not None:
             query = query.where(AuditEventRow.draft_id == draft_id)
+        if workspace is not None:
+            query = query.where(AuditEventRow.workspace == workspace)
         order = AuditEventRow.id.desc() if newest_first else AuditEventRow.id
         query = query.order_by(order)
         if limit is not None:
@@ -87,4 +103,5 @@ class AuditLog:
                 action=row.action,
                 draft_id=row.draft_id,
                 details=dict(row.details),
+                workspace=row.workspace,
             )
