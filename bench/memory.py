@@ -87,7 +87,7 @@ async def measure(mentions: int, drafts: int) -> Memory:
             await service.start_integrations(listen=False)
             gc.freeze()
             idle = rss_mib()
-            author = Actor(SLACK, "UBENCH", "bench", CHANNEL.channel_id)
+            author = Actor(SLACK, "UBENCH", "bench", CHANNEL.channel_id, CHANNEL.workspace_id)
             await service.core.subscriptions.subscribe(author, CHANNEL, "flood OR closed OR outage")
             context = service.context(service.slack.chat)  # type: ignore[union-attr]
             rounds = []

@@ -98,6 +98,7 @@ async def pause_channel(
                 actor=SYSTEM_ACTOR.user_id,
                 platform=channel.platform,
                 channel=channel.channel_id,
+                workspace=channel.workspace_id,
                 action="subscription_paused",
                 subscription_id=subscription.id,
                 reason=reason,

@@ -83,6 +83,9 @@ def _parser() -> argparse.ArgumentParser:
     export.add_argument("--format", choices=("csv", "jsonl"), default="csv")
     export.add_argument("--since", help='e.g. "2026-01-01" or "7 days ago"')
     export.add_argument("--until", help='e.g. "2026-02-01" or "yesterday"')
+    export.add_argument(
+        "--workspace", help="only one workspace's events: a Slack team id, a Teams tenant id"
+    )
     export.set_defaults(run=_audit_export)
     verify = audit_sub.add_parser("verify", help="check the hash chain; print its head hash")
     verify.add_argument(
@@ -226,7 +229,7 @@ async def _audit_export(settings: Settings, args: argparse.Namespace) -> int:
     try:
         await db.ensure_schema(allow_fresh_sqlite_upgrade=False)
         async with db.transaction() as session:
-            events = AuditLog(session).stream(since=since, until=until)
+            events = AuditLog(session).stream(since=since, until=until, workspace=args.workspace)
             await export(events, sys.stdout, fmt=args.format)
     finally:
         await db.dispose()

@@ -83,7 +83,12 @@ class Curation:
                 changed = await lists.remove_sensitive(what["term"])
             if changed:
                 await AuditLog(session).record(
-                    at=now, actor=actor.user_id, platform=actor.platform, action=action, what=what
+                    at=now,
+                    actor=actor.user_id,
+                    platform=actor.platform,
+                    workspace=actor.workspace,
+                    action=action,
+                    what=what,
                 )
         self.changed()
         return changed

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import structlog
 
+from chatops.authz import same_workspace
 from chatops.clock import Clock
 from chatops.domain.errors import NotFound
 from chatops.domain.types import Actor, Alert, ChannelRef, MessageRef
@@ -23,11 +24,15 @@ class AlertDesk:
         self.clock = clock
         self.notifier = notifier
 
-    async def get(self, alert_id: int) -> Alert:
+    async def get(self, alert_id: int, actor: Actor | None = None) -> Alert:
+        """The alert as `actor` may see it: an alert of another workspace does not exist
+        for them. Without an actor, agency-wide."""
         async with self.db.transaction() as session:
             alert = await MentionStore(session).alert(alert_id)
-        if alert is None:
-            raise NotFound(f"There is no alert {alert_id}.")
+        if alert is None or (
+            actor is not None and not same_workspace(actor, alert.channel.workspace_id)
+        ):
+            raise _no_such_alert(alert_id)
         return alert
 
     async def assign(self, actor: Actor, alert_id: int) -> Alert:
@@ -49,8 +54,8 @@ class AlertDesk:
         async with self.db.transaction() as session:
             store = MentionStore(session)
             row = await store.alert_row(alert_id)
-            if row is None:
-                raise NotFound(f"There is no alert {alert_id}.")
+            if row is None or not same_workspace(actor, row.workspace_id):
+                raise _no_such_alert(alert_id)
             if assignee is not None:
                 row.assignee = assignee
             if handled_by is not None:
@@ -63,6 +68,7 @@ class AlertDesk:
                 actor=actor.user_id,
                 platform=actor.platform,
                 channel=row.channel_id,
+                workspace=row.workspace_id,
                 action=action,
                 alert_id=alert_id,
             )
@@ -112,6 +118,10 @@ class ReplyInbox:
             f"Still unanswered after {hours} business hours ({who}): @{mention.author_handle}: "
             f"“{mention.text[:140]}” {mention.url} Reply with `/reply {mention.external_id} TEXT`."
         )
+
+
+def _no_such_alert(alert_id: int) -> NotFound:
+    return NotFound(f"There is no alert {alert_id}.")
 
 
 def _channel(alert: AlertRow) -> ChannelRef:

@@ -25,7 +25,7 @@ from chatops.storage.database import Database
 from chatops.storage.drafts import DraftStore
 from chatops.storage.mentions import MentionStore
 from chatops.storage.outbox import CANCELLED, DONE, FAILED, Claim, OutboxStore
-from chatops.storage.tables import OutboxRow
+from chatops.storage.tables import DraftRow, OutboxRow
 
 log = structlog.get_logger(__name__)
 
@@ -241,12 +241,15 @@ class Publisher:
 async def _audit(
     session: AsyncSession, now: datetime, action: str, draft_id: int, **details: Any
 ) -> None:
-    """The publisher acts as the bot itself, so its events name the system actor."""
+    """The publisher acts as the bot itself, so its events name the system actor; they
+    belong to the draft's workspace (its row is already in the session)."""
+    row = await session.get(DraftRow, draft_id)
     await AuditLog(session).record(
         at=now,
         actor=SYSTEM_ACTOR.user_id,
         platform=SYSTEM_ACTOR.platform,
         action=action,
         draft_id=draft_id,
+        workspace=row.origin_workspace if row is not None else "",
         **details,
     )

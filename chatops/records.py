@@ -26,6 +26,7 @@ COLUMNS = (
     "seq",
     "prev_hash",
     "hash",
+    "workspace",
 )
 
 
@@ -35,6 +36,7 @@ def _record(event: AuditEvent) -> dict[str, object]:
         "at": event.at.isoformat(),
         "actor": event.actor,
         "platform": event.platform,
+        "workspace": event.workspace,
         "channel": event.channel,
         "action": event.action,
         "draft_id": event.draft_id,

@@ -1,4 +1,8 @@
-"""Granting and revoking roles in chat; only admins may, and every change is audited."""
+"""Granting and revoking roles in chat; only admins may, and every change is audited.
+
+A grant holds in the workspace it was made in; the roles configured in settings hold in
+every workspace of their platform.
+"""
 
 from __future__ import annotations
 
@@ -22,10 +26,10 @@ class RoleAdmin:
     async def revoke(self, actor: Actor, user_id: str, role: Role) -> bool:
         return await self._change(actor, user_id, role, grant=False)
 
-    async def listing(self, platform: str) -> list[tuple[str, Role, str]]:
-        """Everyone with a role on this platform, and where the role comes from."""
+    async def listing(self, actor: Actor) -> list[tuple[str, Role, str]]:
+        """Everyone with a role in the actor's workspace, and where the role comes from."""
         async with self.db.transaction() as session:
-            granted = await RoleStore(session).all(platform)
+            granted = await RoleStore(session).all(actor.platform, actor.workspace)
         rows = [(user, Role.ADMIN, "CHATOPS_ADMINS") for user in sorted(self.policy.admins)]
         rows += [
             (user, Role.APPROVER, "CHATOPS_APPROVERS") for user in sorted(self.policy.approvers)
@@ -45,15 +49,16 @@ class RoleAdmin:
             store = RoleStore(session)
             if grant:
                 changed = await store.grant(
-                    actor.platform, user_id, role, by=actor.user_id, now=now
+                    actor.platform, actor.workspace, user_id, role, by=actor.user_id, now=now
                 )
             else:
-                changed = await store.revoke(actor.platform, user_id, role)
+                changed = await store.revoke(actor.platform, actor.workspace, user_id, role)
             if changed:
                 await AuditLog(session).record(
                     at=now,
                     actor=actor.user_id,
                     platform=actor.platform,
+                    workspace=actor.workspace,
                     action="role_granted" if grant else "role_revoked",
                     user=user_id,
                     role=role.value,

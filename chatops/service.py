@@ -166,7 +166,9 @@ def build_service(
 
         social = XNetwork(settings, db=db, clock=clock)
     notifier = Notifier({}, zone=settings.zone, network_labels={social.network: social.label})
-    policy = RolePolicy.from_settings(settings.admins, settings.approvers, open_platforms)
+    policy = RolePolicy.from_settings(
+        settings.admins, settings.approvers, open_platforms, workspaces=settings.workspaces
+    )
     health = HealthBoard(clock)
     publish_due = asyncio.Event()
     alerts_due = asyncio.Event()

@@ -36,6 +36,8 @@ class Settings(BaseSettings):
     timezone: str = Field(default="UTC", validation_alias="CHATOPS_TIMEZONE")
     admins: CommaList = Field(default=(), validation_alias="CHATOPS_ADMINS")
     approvers: CommaList = Field(default=(), validation_alias="CHATOPS_APPROVERS")
+    workspaces: CommaList = Field(default=(), validation_alias="CHATOPS_WORKSPACES")
+    """Slack team ids and Teams tenant ids that may install and use the bot; empty: any."""
     approval_reactions: CommaList = Field(
         default=("white_check_mark", "heavy_check_mark", "+1"),
         validation_alias="CHATOPS_APPROVAL_REACTIONS",
@@ -109,6 +111,7 @@ class Settings(BaseSettings):
     _split = field_validator(
         "admins",
         "approvers",
+        "workspaces",
         "approval_reactions",
         "teams_approval_reactions",
         "link_allowlist",

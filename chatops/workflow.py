@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from chatops.authz import RolePolicy
+from chatops.authz import RolePolicy, no_such_draft, same_workspace
 from chatops.clock import Clock
 from chatops.compliance import ComplianceRules
 from chatops.domain.drafts import DraftEvent, next_state
@@ -88,6 +88,9 @@ class DraftWorkflow:
         self.on_due = on_due
 
     async def create(self, actor: Actor, channel: ChannelRef, new: NewDraft) -> Draft:
+        """A draft belongs to the workspace of the channel it was written in."""
+        if not same_workspace(actor, channel.workspace_id):
+            raise NotAllowed("You can only draft in a channel of your own workspace.")
         new = replace(new, text=clean_text(new.text))
         account = self._account(new.account)
         now = self.clock.now()
@@ -139,23 +142,31 @@ class DraftWorkflow:
         async with self.db.transaction() as session:
             await DraftStore(session).add_card(draft_id, ref, now=self.clock.now())
 
-    async def get(self, draft_id: int) -> Draft:
+    async def get(self, draft_id: int, actor: Actor | None = None) -> Draft:
+        """The draft as `actor` may see it (a draft of another workspace does not exist for
+        them); without an actor, agency-wide, for workers, exports and tests."""
         async with self.db.transaction() as session:
             row = await DraftStore(session).row(draft_id)
             if row is None:
                 raise _not_found(draft_id)
-            return await DraftStore(session).get(draft_id)
+            draft = await DraftStore(session).get(draft_id)
+        if actor is not None:
+            self.roles.require_visible(actor, draft)
+        return draft
 
-    async def queue(self) -> list[Draft]:
+    async def queue(self, actor: Actor | None = None) -> list[Draft]:
+        """Open drafts of the actor's workspace; without an actor, of every workspace."""
         async with self.db.transaction() as session:
             return await DraftStore(session).many(
-                [DraftState.PENDING, DraftState.APPROVED, DraftState.PUBLISHING, DraftState.FAILED]
+                [DraftState.PENDING, DraftState.APPROVED, DraftState.PUBLISHING, DraftState.FAILED],
+                workspace=None if actor is None else actor.workspace,
             )
 
     async def awaiting(self, actor: Actor) -> list[Draft]:
-        """Pending drafts this person could approve: not their own, not yet approved by them."""
+        """Pending drafts of their workspace this person could approve: not their own, not
+        yet approved by them."""
         async with self.db.transaction() as session:
-            return await DraftStore(session).awaiting_approval_by(actor.user_id)
+            return await DraftStore(session).awaiting_approval_by(actor.user_id, actor.workspace)
 
     async def draft_for_card(self, ref: MessageRef) -> int | None:
         async with self.db.transaction() as session:
@@ -164,7 +175,7 @@ class DraftWorkflow:
     async def approve(self, actor: Actor, draft_id: int, via: Via) -> Outcome:
         now = self.clock.now()
         async with self.db.transaction() as session:
-            store, row, draft = await self._locked(session, draft_id)
+            store, row, draft = await self._locked(session, draft_id, actor)
             if draft.state is DraftState.APPROVED and actor.user_id in draft.approvers:
                 return Outcome(draft, f"You already approved draft {draft_id}.", changed=False)
             if draft.state is not DraftState.PENDING:
@@ -204,7 +215,7 @@ class DraftWorkflow:
     async def withdraw_approval(self, actor: Actor, draft_id: int) -> Outcome:
         """Undo one's approval (a removed reaction) while the draft is still pending."""
         async with self.db.transaction() as session:
-            store, row, draft = await self._locked(session, draft_id)
+            store, row, draft = await self._locked(session, draft_id, actor)
             if draft.state is not DraftState.PENDING:
                 return Outcome(
                     draft,
@@ -222,7 +233,7 @@ class DraftWorkflow:
     async def reject(self, actor: Actor, draft_id: int, reason: str) -> Outcome:
         reason = clean_text(reason)
         async with self.db.transaction() as session:
-            store, row, draft = await self._locked(session, draft_id)
+            store, row, draft = await self._locked(session, draft_id, actor)
             new_state = next_state(draft_id, draft.state, DraftEvent.REJECT)
             await self.roles.require_role(
                 session, actor, Role.APPROVER, f"Rejecting draft {draft_id}"
@@ -235,7 +246,7 @@ class DraftWorkflow:
 
     async def cancel(self, actor: Actor, draft_id: int) -> Outcome:
         async with self.db.transaction() as session:
-            store, row, draft = await self._locked(session, draft_id)
+            store, row, draft = await self._locked(session, draft_id, actor)
             new_state = next_state(draft_id, draft.state, DraftEvent.CANCEL)
             await self.roles.require_author_or_approver(session, actor, draft, "cancel")
             self._move(row, new_state)
@@ -252,7 +263,7 @@ class DraftWorkflow:
                 "The new text is empty.", hint=f"Example: `/social edit {draft_id} New text`."
             )
         async with self.db.transaction() as session:
-            store, row, draft = await self._locked(session, draft_id)
+            store, row, draft = await self._locked(session, draft_id, actor)
             new_state = next_state(draft_id, draft.state, DraftEvent.EDIT)
             await self.roles.require_author_or_approver(session, actor, draft, "edit")
             findings = await self._findings(session, text, draft.media)
@@ -282,7 +293,7 @@ class DraftWorkflow:
     ) -> Outcome:
         """Set an image's alt text: a change of content, so approvals are cleared like an edit."""
         async with self.db.transaction() as session:
-            store, row, draft = await self._locked(session, draft_id)
+            store, row, draft = await self._locked(session, draft_id, actor)
             if not 1 <= number <= len(draft.media):
                 count = len(draft.media)
                 raise InvalidInput(
@@ -317,7 +328,7 @@ class DraftWorkflow:
                 hint=f"Example: `/social override {draft_id} unapproved_link Partner agency site`.",
             )
         async with self.db.transaction() as session:
-            store, row, draft = await self._locked(session, draft_id)
+            store, row, draft = await self._locked(session, draft_id, actor)
             await self.roles.require_role(session, actor, Role.ADMIN, "Overriding a warning")
             findings = list(draft.findings)
             index = next(
@@ -345,7 +356,7 @@ class DraftWorkflow:
     async def retry(self, actor: Actor, draft_id: int) -> Outcome:
         now = self.clock.now()
         async with self.db.transaction() as session:
-            store, row, draft = await self._locked(session, draft_id)
+            store, row, draft = await self._locked(session, draft_id, actor)
             new_state = next_state(draft_id, draft.state, DraftEvent.RETRY)
             await self.roles.require_role(
                 session, actor, Role.APPROVER, f"Retrying draft {draft_id}"
@@ -398,11 +409,13 @@ class DraftWorkflow:
         )
 
     async def _locked(
-        self, session: AsyncSession, draft_id: int
+        self, session: AsyncSession, draft_id: int, actor: Actor
     ) -> tuple[DraftStore, DraftRow, Draft]:
+        """The draft row, locked, for an action by `actor`; a draft of another workspace
+        is refused exactly like a missing one."""
         store = DraftStore(session)
         row = await store.row(draft_id, for_update=True)
-        if row is None:
+        if row is None or not same_workspace(actor, row.origin_workspace):
             raise _not_found(draft_id)
         bind_draft(draft_id)
         return store, row, await store.get(draft_id)
@@ -444,12 +457,13 @@ class DraftWorkflow:
             channel=where,
             action=action,
             draft_id=draft.id,
+            workspace=draft.workspace,
             **details,
         )
 
 
 def _not_found(draft_id: int) -> NotFound:
-    return NotFound(f"There is no draft {draft_id}.", hint="`/social queue` lists open drafts.")
+    return no_such_draft(draft_id)
 
 
 def _iso(moment: datetime | None) -> str | None:

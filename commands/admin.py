@@ -56,7 +56,7 @@ async def roles(ctx: CommandContext, invocation: Invocation, args: str) -> list[
 
 
 async def _listing(ctx: CommandContext, invocation: Invocation) -> Reply:
-    rows = await ctx.core.roles.listing(invocation.actor.platform)
+    rows = await ctx.core.roles.listing(invocation.actor)
     mine = sorted(r.value for r in await ctx.core.roles.roles_of(invocation.actor))
     lines = [f"{user}: {role.value} ({source})" for user, role, source in rows]
     if invocation.actor.platform in ctx.core.role_policy.open_platforms:
@@ -80,7 +80,12 @@ async def audit(ctx: CommandContext, invocation: Invocation, args: str) -> list[
     if "--since" in options:
         since = parse_since(options["--since"], now=ctx.core.clock.now(), zone=ctx.core.zone)
     async with ctx.core.db.transaction() as session:
-        events = await AuditLog(session).events(since=since, newest_first=True, limit=AUDIT_LIMIT)
+        events = await AuditLog(session).events(
+            since=since,
+            newest_first=True,
+            limit=AUDIT_LIMIT,
+            workspace=invocation.actor.workspace,
+        )
     if not events:
         return [Reply("No recorded decisions" + (" in that period." if since else " yet."))]
     lines = []
@@ -94,7 +99,7 @@ async def audit(ctx: CommandContext, invocation: Invocation, args: str) -> list[
             f"{format_local(event.at, ctx.core.zone)}  {event.actor} ({event.platform})  "
             f"{event.action}{subject}{extra}"
         )
-    footer = "The full record: `chatops audit export --format csv`."
+    footer = "The full record of every workspace: `chatops audit export --format csv`."
     return [Reply(f"The last {len(events)} recorded decisions:", lines=(*lines, footer))]
 
 

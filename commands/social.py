@@ -16,7 +16,7 @@ PREVIEW = 60
 
 
 async def queue(ctx: CommandContext, invocation: Invocation, args: str) -> list[Reply]:
-    drafts = await ctx.core.workflow.queue()
+    drafts = await ctx.core.workflow.queue(invocation.actor)
     if not drafts:
         return [Reply("The queue is empty: nothing is waiting for approval or publication.")]
     lines = tuple(_queue_line(ctx, draft) for draft in drafts)

@@ -33,6 +33,8 @@ settings.load_profile("chatops")
 POSTGRES_ADMIN_DSN = os.environ.get(
     "CHATOPS_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres"
 )
+# Created by migration 0002 for slack_sdk's installation and OAuth state stores.
+SLACK_SDK_TABLES = ("slack_installations", "slack_bots", "slack_oauth_states")
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 START = datetime(2026, 11, 20, 15, 0, tzinfo=UTC)  # a Friday afternoon
 
@@ -113,7 +115,8 @@ async def database_url(
         return
     url: str = request.getfixturevalue("postgres_url")
     db = Database(url)
-    tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
+    names = [t.name for t in Base.metadata.sorted_tables] + list(SLACK_SDK_TABLES)
+    tables = ", ".join(f'"{name}"' for name in names)
     async with db.engine.begin() as connection:
         # The audit log refuses TRUNCATE; tests reset it as the superuser, triggers off.
         await connection.execute(text("SET LOCAL session_replication_role = replica"))

@@ -40,11 +40,28 @@ def signature(body: str, timestamp: str, secret: str = SIGNING_SECRET) -> str:
 class SlackDriver:
     """One workspace, one channel, signed requests in, recorded Web API calls out."""
 
-    def __init__(self, fake: FakeSlack, service: Service, client: TestClient[Any, Any]) -> None:
+    def __init__(
+        self,
+        fake: FakeSlack,
+        service: Service,
+        client: TestClient[Any, Any],
+        *,
+        team: str = TEAM,
+        channel: str = CHANNEL,
+    ) -> None:
         self.fake = fake
         self.service = service
         self.client = client
+        self.team = team
+        self.channel = channel
         self._ids = itertools.count(1)
+
+    def elsewhere(self, team: str, channel: str) -> SlackDriver:
+        """The same app, driven from another workspace's channel (with the same id counter,
+        so event ids stay unique and none is taken for a redelivery)."""
+        driver = SlackDriver(self.fake, self.service, self.client, team=team, channel=channel)
+        driver._ids = self._ids
+        return driver
 
     @classmethod
     async def start(
@@ -90,9 +107,9 @@ class SlackDriver:
     ) -> ClientResponse:
         form = {
             "token": "legacy",
-            "team_id": TEAM,
+            "team_id": self.team,
             "team_domain": "agency",
-            "channel_id": CHANNEL,
+            "channel_id": self.channel,
             "channel_name": "comms",
             "user_id": user,
             "user_name": user.lower(),
@@ -115,11 +132,15 @@ class SlackDriver:
         return await self.interact(
             {
                 "type": "block_actions",
-                "team": {"id": TEAM, "domain": "agency"},
-                "user": {"id": user, "username": user.lower(), "team_id": TEAM},
+                "team": {"id": self.team, "domain": "agency"},
+                "user": {"id": user, "username": user.lower(), "team_id": self.team},
                 "api_app_id": "A0001",
-                "channel": {"id": CHANNEL, "name": "comms"},
-                "container": {"type": "message", "message_ts": message_ts, "channel_id": CHANNEL},
+                "channel": {"id": self.channel, "name": "comms"},
+                "container": {
+                    "type": "message",
+                    "message_ts": message_ts,
+                    "channel_id": self.channel,
+                },
                 "message": {"ts": message_ts, "type": "message"},
                 "trigger_id": f"trigger.{next(self._ids)}",
                 "response_url": self.fake.response_url(f"act{next(self._ids)}"),
@@ -141,8 +162,8 @@ class SlackDriver:
         return await self.interact(
             {
                 "type": "view_submission",
-                "team": {"id": TEAM, "domain": "agency"},
-                "user": {"id": user, "username": user.lower(), "team_id": TEAM},
+                "team": {"id": self.team, "domain": "agency"},
+                "user": {"id": user, "username": user.lower(), "team_id": self.team},
                 "api_app_id": "A0001",
                 "trigger_id": f"trigger.{next(self._ids)}",
                 "view": {
@@ -167,13 +188,13 @@ class SlackDriver:
         body = json.dumps(
             {
                 "token": "legacy",
-                "team_id": TEAM,
+                "team_id": self.team,
                 "api_app_id": "A0001",
                 "type": "event_callback",
                 "event_id": event_id or f"Ev{next(self._ids):08d}",
                 "event_time": int(time.time()),
                 "event": event,
-                "authorizations": [{"team_id": TEAM, "user_id": "UBOT", "is_bot": True}],
+                "authorizations": [{"team_id": self.team, "user_id": "UBOT", "is_bot": True}],
             }
         )
         return await self.post(body, "application/json", headers=headers)
@@ -186,7 +207,7 @@ class SlackDriver:
                 "type": "reaction_added" if added else "reaction_removed",
                 "user": user,
                 "reaction": reaction,
-                "item": {"type": "message", "channel": CHANNEL, "ts": ts},
+                "item": {"type": "message", "channel": self.channel, "ts": ts},
                 "event_ts": str(time.time()),
             }
         )

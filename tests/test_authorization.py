@@ -1,9 +1,12 @@
-"""The two-person rule on every path: a property over actors, roles, actions and paths.
+"""The two-person rule on every path: a property over actors, roles, actions, paths and
+workspaces.
 
-Drafts are written on one platform and decided on another (console command or reaction,
-Slack button, reaction or modal, Teams card or reaction), by people with and without the
-approver or admin role. Whatever the path, no non-approver approves or rejects, no author
-approves their own draft, and only admins change roles.
+Drafts are written in one workspace (the console's, two Slack teams, two Teams tenants)
+and decided along every path (console command or reaction, Slack button, reaction or
+modal, Teams card or reaction), from the same or another workspace, by people with and
+without the approver or admin role (configured ones hold in every workspace, a grant in
+its own). Whatever the path, no one decides a draft of another workspace, no non-approver
+approves or rejects, no author approves their own draft, and only admins change roles.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from adapters.web.app import build_web_app
 from chatops.domain.types import Actor, ChannelRef, DraftState, MessageRef, Role
 from chatops.service import Service, build_service
 from chatops.storage.drafts import DraftStore
+from chatops.workflow import NewDraft
 from tests.fakes.slack import FakeSlack
 from tests.fakes.teams import FakeConnector, invoke_action_activity, reaction_activity
 from tests.harness import make_settings
@@ -33,7 +37,16 @@ from tests.slack_harness import SIGNING_SECRET, SlackDriver
 
 APPROVERS = ("UAPPROVER", "UAPPROVER2")
 ADMINS = ("UADMIN",)
-PEOPLE = ("UAPPROVER", "UAPPROVER2", "UADMIN", "USTAFF", "UOTHER")
+GRANTED = "UGRANTED"  # approver by a grant made in Slack workspace T0001 only
+PEOPLE = ("UAPPROVER", "UAPPROVER2", "UADMIN", "USTAFF", "UOTHER", GRANTED)
+SLACK_CHANNELS = {"T0001": "C0001", "T0002": "C0002"}
+TEAMS_CHANNELS = {"tenant-1": "19:channel1@thread.tacv2", "tenant-2": "19:channel2@thread.tacv2"}
+# Where a draft can be written: (platform, workspace, channel).
+HOMES = (
+    ("console", "", "console"),
+    *(("slack", team, channel) for team, channel in SLACK_CHANNELS.items()),
+    *(("teams", tenant, channel) for tenant, channel in TEAMS_CHANNELS.items()),
+)
 PATHS = (
     "console command",
     "console reaction",
@@ -82,35 +95,39 @@ async def rig(database_url: str) -> AsyncIterator[Rig]:
             drain=service.drain_jobs().run_all_once,
         )
         slack = SlackDriver(fake_slack, service, client)
+        admin_in_t1 = Actor("slack", ADMINS[0], workspace="T0001")
+        await service.core.roles.grant(admin_in_t1, GRANTED, Role.APPROVER)
         yield Rig(service, slack, client, connector, console)
         await client.close()
         await service.close()
 
 
-async def new_draft(rig: Rig, author: str) -> int:
-    """A draft by `author` on the console, with a card on each platform's channel."""
-    rig.console.user = author
-    await rig.console.handle(f"/post Property check {time.monotonic_ns()}")
-    queue = await rig.service.core.workflow.queue()
-    draft_id = max(d.id for d in queue)
+async def new_draft(rig: Rig, author: str, home: tuple[str, str, str]) -> int:
+    """A draft by `author`, written in `home`, with a card in every workspace's channel: a
+    reaction anywhere then finds the draft, and only the core's workspace check is left to
+    refuse it."""
+    platform, workspace, channel = home
+    draft = await rig.service.core.workflow.create(
+        Actor(platform, author, author, channel, workspace),
+        ChannelRef(platform, channel, workspace),
+        NewDraft(text=f"Property check {time.monotonic_ns()}"),
+    )
     async with rig.service.db.transaction() as session:
         store = DraftStore(session)
         now = rig.service.clock.now()
-        await store.add_card(
-            draft_id, MessageRef(ChannelRef("slack", "C0001", "T0001"), f"ts.{draft_id}"), now=now
-        )
-        await store.add_card(
-            draft_id,
-            MessageRef(
-                ChannelRef("teams", "19:channel1@thread.tacv2", "tenant-1"), f"act{draft_id}"
-            ),
-            now=now,
-        )
-    return draft_id
+        for team, slack_channel in SLACK_CHANNELS.items():
+            ref = MessageRef(ChannelRef("slack", slack_channel, team), f"ts.{draft.id}")
+            await store.add_card(draft.id, ref, now=now)
+        for tenant, conversation in TEAMS_CHANNELS.items():
+            ref = MessageRef(ChannelRef("teams", conversation, tenant), f"act{draft.id}")
+            await store.add_card(draft.id, ref, now=now)
+    return draft.id
 
 
-async def decide(rig: Rig, path: str, actor: str, draft_id: int, action: str) -> None:
-    """`action` is approve or reject, along `path`, as `actor`."""
+async def decide(
+    rig: Rig, path: str, actor: str, workspace: str, draft_id: int, action: str
+) -> None:
+    """`action` is approve or reject, along `path`, as `actor` acting from `workspace`."""
     if path == "console command":
         rig.console.user = actor
         verb = "approve" if action == "approve" else "reject"
@@ -119,15 +136,14 @@ async def decide(rig: Rig, path: str, actor: str, draft_id: int, action: str) ->
         if action == "approve":
             rig.console.user = actor
             await rig.console.handle(f"/react {draft_id} white_check_mark")
-    elif path == "slack button":
-        if action == "approve":
-            await rig.slack.click("draft_approve", str(draft_id), actor, f"ts.{draft_id}")
-    elif path == "slack reaction":
-        if action == "approve":
-            await rig.slack.react(f"ts.{draft_id}", actor)
-    elif path == "slack modal":
-        if action == "reject":
-            await rig.slack.submit("draft_reject_modal", {"draft_id": draft_id}, "checked", actor)
+    elif path.startswith("slack"):
+        slack = rig.slack.elsewhere(workspace, SLACK_CHANNELS[workspace])
+        if path == "slack button" and action == "approve":
+            await slack.click("draft_approve", str(draft_id), actor, f"ts.{draft_id}")
+        elif path == "slack reaction" and action == "approve":
+            await slack.react(f"ts.{draft_id}", actor)
+        elif path == "slack modal" and action == "reject":
+            await slack.submit("draft_reject_modal", {"draft_id": draft_id}, "checked", actor)
     elif path == "teams card":
         verb = "draft_approve" if action == "approve" else "draft_reject"
         activity = invoke_action_activity(
@@ -135,6 +151,8 @@ async def decide(rig: Rig, path: str, actor: str, draft_id: int, action: str) ->
             {"id": str(draft_id), "reason": "checked"},
             service_url=rig.connector.service_url,
             reply_to_id=f"act{draft_id}",
+            conversation_id=TEAMS_CHANNELS[workspace],
+            tenant_id=workspace,
             user_id=f"29:{actor}",
             aad_object_id=actor,
             user_name=actor,
@@ -146,6 +164,8 @@ async def decide(rig: Rig, path: str, actor: str, draft_id: int, action: str) ->
             added=True,
             service_url=rig.connector.service_url,
             reply_to_id=f"act{draft_id}",
+            conversation_id=TEAMS_CHANNELS[workspace],
+            tenant_id=workspace,
             user_id=f"29:{actor}",
             aad_object_id=actor,
             user_name=actor,
@@ -164,22 +184,40 @@ async def settled_state(rig: Rig, draft_id: int, expect_change: bool) -> DraftSt
 
 
 @settings(
-    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 @given(
     author=st.sampled_from(PEOPLE),
+    home=st.sampled_from(HOMES),
     actor=st.sampled_from(PEOPLE),
     path=st.sampled_from(PATHS),
+    elsewhere=st.booleans(),
     action=st.sampled_from(["approve", "reject"]),
 )
 async def test_no_path_lets_the_wrong_person_decide(
-    rig: Rig, author: str, actor: str, path: str, action: str
+    rig: Rig,
+    author: str,
+    home: tuple[str, str, str],
+    actor: str,
+    path: str,
+    elsewhere: bool,
+    action: str,
 ) -> None:
-    draft_id = await new_draft(rig, author)
-    await decide(rig, path, actor, draft_id, action)
+    draft_id = await new_draft(rig, author, home)
     actor_platform = "console" if path.startswith("console") else path.split()[0]
-    is_approver = actor in APPROVERS or actor in ADMINS
-    own = actor == author and actor_platform == "console"
+    workspaces = {"console": [""], "slack": list(SLACK_CHANNELS), "teams": list(TEAMS_CHANNELS)}
+    choices = workspaces[actor_platform]
+    # From the draft's own workspace when the path's platform has it, unless `elsewhere`.
+    if home[1] in choices and not elsewhere:
+        workspace = home[1]
+    else:
+        workspace = next((w for w in choices if w != home[1]), choices[0])
+    await decide(rig, path, actor, workspace, draft_id, action)
+
+    same_workspace = (actor_platform, workspace) == home[:2]
+    granted = actor == GRANTED and (actor_platform, workspace) == ("slack", "T0001")
+    is_approver = actor in APPROVERS or actor in ADMINS or granted
+    own = actor == author and actor_platform == home[0]
     supported = not (
         (action == "approve" and path == "slack modal")
         or (
@@ -187,20 +225,23 @@ async def test_no_path_lets_the_wrong_person_decide(
             and path in ("console reaction", "slack button", "slack reaction", "teams reaction")
         )
     )
-    may = is_approver and supported and (action == "reject" or not own)
+    may = same_workspace and is_approver and supported and (action == "reject" or not own)
     state = await settled_state(rig, draft_id, expect_change=may)
     draft = await rig.service.core.workflow.get(draft_id)
+    where = (author, home, actor, path, workspace, state)
     if action == "approve":
         assert (
             state is DraftState.APPROVED
             or state is DraftState.PUBLISHING
             or state is DraftState.PUBLISHED
-        ) == may, (author, actor, path, state)
-        assert author not in draft.approvers or actor_platform != "console" or author != actor
+        ) == may, where
+        assert author not in draft.approvers or actor_platform != home[0] or author != actor
         for approver in draft.approvers:
-            assert approver in APPROVERS or approver in ADMINS
+            assert approver in APPROVERS or approver in ADMINS or approver == GRANTED
     else:
-        assert (state is DraftState.REJECTED) == may, (author, actor, path, state)
+        assert (state is DraftState.REJECTED) == may, where
+    if not same_workspace:
+        assert draft.approvals == () and draft.revision == 1, where
 
 
 @settings(

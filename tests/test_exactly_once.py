@@ -37,9 +37,9 @@ from tests.private_postgres import PrivatePostgres, PrivatePostgresUnavailable, 
 
 TRIALS = int(os.environ.get("CHATOPS_FAULT_TRIALS", "300"))
 DB_RESTARTS = 2
-ALICE = Actor("slack", "UALICE", "alice", "C1")
-BOB = Actor("slack", "UBOB", "bob", "C1")
-CAROL = Actor("slack", "UCAROL", "carol", "C1")
+ALICE = Actor("slack", "UALICE", "alice", "C1", "T1")
+BOB = Actor("slack", "UBOB", "bob", "C1", "T1")
+CAROL = Actor("slack", "UCAROL", "carol", "C1", "T1")
 CHANNEL = ChannelRef("slack", "C1", "T1")
 
 

@@ -290,7 +290,7 @@ async def test_replace_and_upsert_cannot_overwrite_an_event(
     converse, statements: list[str]
 ) -> None:
     """SQLite's REPLACE deletes the old row without firing the DELETE trigger; the insert
-    trigger of migration 0008 refuses it. An upsert is an UPDATE, which 0006 refuses."""
+    trigger of migration 0009 refuses it. An upsert is an UPDATE, which 0006 refuses."""
     chat = await converse(user="alice")
     await chat.say("/post Something to record.", "/post Something else.")
     with pytest.raises(DBAPIError, match="append-only"):

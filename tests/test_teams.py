@@ -412,7 +412,7 @@ TEAMS_SERVICE = "https://smba.trafficmanager.net/amer/"
 
 
 async def a_pending_draft(service: Service) -> int:
-    author = Actor("teams", ALICE, "Alice")
+    author = Actor("teams", ALICE, "Alice", workspace=DEFAULT_TENANT_ID)
     channel = ChannelRef("teams", "19:channel1@thread.tacv2", DEFAULT_TENANT_ID)
     draft = await service.core.workflow.create(
         author, channel, NewDraft(text="Sandbags at Pier 3.")

@@ -45,7 +45,7 @@ class ConsoleSession:
 
     @property
     def actor(self) -> Actor:
-        return Actor(PLATFORM, self.user, self.user, CHANNEL.channel_id)
+        return Actor(PLATFORM, self.user, self.user, CHANNEL.channel_id, CHANNEL.workspace_id)
 
     async def handle(self, line: str) -> bool:
         """Handle one line; False when the user asked to quit."""

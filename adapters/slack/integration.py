@@ -27,6 +27,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack.chat import SlackChat
 from adapters.slack.inbound import malformed, signed
+from adapters.slack.installs import CALLBACKS, AllowedInstallations
 from adapters.slack.listeners import SlackHandlers
 from chatops.core import Core
 from chatops.settings import Settings
@@ -64,14 +65,19 @@ class SlackIntegration:
         self.installations: AsyncSQLAlchemyInstallationStore | None = None
         oauth_settings = None
         if settings.slack_client_id and settings.slack_client_secret:
-            self.installations = AsyncSQLAlchemyInstallationStore(
-                client_id=settings.slack_client_id, engine=core.db.engine
+            self.installations = AllowedInstallations(
+                client_id=settings.slack_client_id,
+                client_secret=settings.slack_client_secret.get_secret_value(),
+                engine=core.db.engine,
+                allows=core.role_policy.allows_workspace,
+                base_url=self.base_url,
             )
             oauth_settings = AsyncOAuthSettings(
                 client_id=settings.slack_client_id,
                 client_secret=settings.slack_client_secret.get_secret_value(),
                 scopes=list(BOT_SCOPES),
                 installation_store=self.installations,
+                callback_options=CALLBACKS,
                 state_store=AsyncSQLAlchemyOAuthStateStore(
                     expiration_seconds=600, engine=core.db.engine
                 ),

@@ -29,6 +29,7 @@ from adapters.slack.payloads import (
 )
 from adapters.slack.text import to_plain
 from chatops.alerts import pause_channel
+from chatops.authz import workspace_refused
 from chatops.core import Core
 from chatops.domain.errors import ChatOpsError, InvalidInput
 from chatops.domain.types import Actor, ChannelRef, Draft, Via
@@ -69,6 +70,7 @@ class SlackHandlers:
         return CommandContext(core=self.core, chat=self.chat)
 
     def register(self, app: AsyncApp) -> None:
+        app.middleware(self.allowed_workspace)
         app.middleware(self.once_per_event)
         for command in SLASH_COMMANDS:
             app.command(command)(self.on_command)
@@ -88,6 +90,23 @@ class SlackHandlers:
         app.event("app_home_opened")(self.on_home_opened)
         for lost in LOST_CHANNEL_EVENTS:
             app.event(lost)(self.on_channel_lost)
+
+    async def allowed_workspace(
+        self, body: dict[str, Any], next: Callable[[], Awaitable[None]]
+    ) -> BoltResponse | None:
+        """A workspace off CHATOPS_WORKSPACES: a command gets a friendly answer, an event is
+        ignored (answered, so Slack does not redeliver it), anything else gets a 403."""
+        team = team_of(body)
+        if self.core.role_policy.allows_workspace(team):
+            await next()
+            return None
+        log.warning("slack_workspace_refused", team=team)
+        if body.get("command"):
+            answer = {"response_type": "ephemeral", "text": workspace_refused(team)}
+            return BoltResponse(status=200, body=answer)
+        if body.get("type") == "event_callback":
+            return BoltResponse(status=200, body="")
+        return BoltResponse(status=403, body={"error": workspace_refused(team)})
 
     async def once_per_event(
         self, body: dict[str, Any], next: Callable[[], Awaitable[None]]
@@ -141,10 +160,12 @@ class SlackHandlers:
         if not outcome.changed:
             await _privately(respond, outcome.message)
 
-    async def _draft_for(self, action: dict[str, Any], respond: Respond) -> Draft | None:
+    async def _draft_for(
+        self, body: dict[str, Any], action: dict[str, Any], respond: Respond
+    ) -> Draft | None:
         """The draft a button names, or None after telling the clicker why not."""
         try:
-            return await self.core.workflow.get(subject_id(action.get("value")))
+            return await self.core.workflow.get(subject_id(action.get("value")), known_actor(body))
         except ChatOpsError as error:
             await _privately(respond, str(error))
             return None
@@ -158,7 +179,7 @@ class SlackHandlers:
         respond: Respond,
     ) -> None:
         await ack()
-        draft = await self._draft_for(action, respond)
+        draft = await self._draft_for(body, action, respond)
         if draft is None:
             return
         view = blocks.text_modal(
@@ -180,7 +201,7 @@ class SlackHandlers:
         respond: Respond,
     ) -> None:
         await ack()
-        draft = await self._draft_for(action, respond)
+        draft = await self._draft_for(body, action, respond)
         if draft is None:
             return
         view = blocks.text_modal(
@@ -203,7 +224,7 @@ class SlackHandlers:
     ) -> None:
         await ack()
         try:
-            alert = await self.core.alerts.get(subject_id(action.get("value")))
+            alert = await self.core.alerts.get(subject_id(action.get("value")), known_actor(body))
         except ChatOpsError as error:
             await _privately(respond, str(error))
             return
@@ -254,7 +275,7 @@ class SlackHandlers:
     ) -> None:
         text = to_plain(modal_value(view, blocks.INPUT_BLOCK, blocks.INPUT_ACTION))
         try:
-            alert = await self.core.alerts.get(metadata_id(view, "alert_id"))
+            alert = await self.core.alerts.get(metadata_id(view, "alert_id"), known_actor(body))
             draft = await self.core.workflow.create(
                 known_actor(body), alert.channel, NewDraft(text=text, reply_to=alert.mention)
             )
@@ -286,7 +307,10 @@ class SlackHandlers:
         draft_id = await self.core.workflow.draft_for_card(message)
         if draft_id is None:
             return
-        actor = Actor(PLATFORM, str(event.get("user", "")), "", message.channel.channel_id)
+        channel = message.channel
+        actor = Actor(
+            PLATFORM, str(event.get("user", "")), "", channel.channel_id, channel.workspace_id
+        )
         invocation = Invocation(actor, message.channel, "react", reaction_name(event))
         try:
             await approve_by_reaction(
@@ -300,8 +324,8 @@ class SlackHandlers:
     ) -> None:
         if event.get("tab", "home") != "home":
             return
-        actor = Actor(PLATFORM, str(event.get("user", "")))
         team = team_of(body)
+        actor = Actor(PLATFORM, str(event.get("user", "")), workspace=team)
         member_of = await _bot_channels(client)
         subscriptions = [
             s
@@ -310,7 +334,7 @@ class SlackHandlers:
         ]
         view = blocks.home_view(
             awaiting=await self.core.workflow.awaiting(actor),
-            queue=await self.core.workflow.queue(),
+            queue=await self.core.workflow.queue(actor),
             subscriptions=subscriptions,
         )
         await client.views_publish(user_id=actor.user_id, view=view)

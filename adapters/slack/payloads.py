@@ -27,11 +27,13 @@ def team_of(body: dict[str, Any]) -> str:
 def actor_of(body: dict[str, Any]) -> Actor:
     """Who acted, and where: commands carry `user_id`, interactions a `user` object."""
     channel = str(body.get("channel_id") or (body.get("channel") or {}).get("id") or "")
+    team = team_of(body)
     if body.get("user_id"):
-        return Actor(PLATFORM, str(body["user_id"]), str(body.get("user_name") or ""), channel)
+        name = str(body.get("user_name") or "")
+        return Actor(PLATFORM, str(body["user_id"]), name, channel, team)
     user = body.get("user") or {}
     name = user.get("username") or user.get("name") or ""
-    return Actor(PLATFORM, str(user.get("id", "")), str(name), channel)
+    return Actor(PLATFORM, str(user.get("id", "")), str(name), channel, team)
 
 
 def command_channel(body: dict[str, Any]) -> ChannelRef:

@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import structlog
-from microsoft_agents.activity import AdaptiveCardInvokeResponse, ChannelAccount
+from microsoft_agents.activity import (
+    Activity,
+    ActivityTypes,
+    AdaptiveCardInvokeResponse,
+    ChannelAccount,
+    InvokeResponse,
+)
 from microsoft_agents.hosting.core import AgentApplication, TurnContext, TurnState
 from microsoft_agents.hosting.core.app.adaptive_card import factory
 
@@ -20,6 +26,7 @@ from adapters.teams.cards import (
 )
 from adapters.teams.chat import PLATFORM, TeamsChat, content_activity
 from adapters.teams.plain import plain_message
+from chatops.authz import workspace_refused
 from chatops.cards import alert_card, draft_card
 from chatops.core import Core
 from chatops.domain.errors import ChatOpsError
@@ -35,6 +42,7 @@ from commands.social import approve_by_reaction
 log = structlog.get_logger(__name__)
 
 MESSAGE_TYPE = "application/vnd.microsoft.activity.message"
+ERROR_TYPE = "application/vnd.microsoft.error"
 FRIENDLY_ERROR = (
     "Sorry, something went wrong on our side; nothing was published. "
     "Please try again, or tell your admin the time it happened."
@@ -49,10 +57,24 @@ def actor_of(account: ChannelAccount | None, conversation: str = "") -> Actor:
     return Actor(PLATFORM, user_id, clean_text(str(account.name or "")), conversation)
 
 
-def channel_of(context: TurnContext) -> ChannelRef:
+def tenant_of(context: TurnContext) -> str:
+    """The tenant an activity comes from: the conversation's, else channelData's."""
     activity = context.activity
-    tenant = (activity.conversation.tenant_id if activity.conversation else None) or ""
-    return ChannelRef(PLATFORM, str(activity.conversation.id), str(tenant))
+    tenant = activity.conversation.tenant_id if activity.conversation else None
+    if not tenant and isinstance(activity.channel_data, dict):
+        data = activity.channel_data.get("tenant")
+        tenant = data.get("id") if isinstance(data, dict) else None
+    return clean_text(str(tenant or ""))
+
+
+def channel_of(context: TurnContext) -> ChannelRef:
+    return ChannelRef(PLATFORM, str(context.activity.conversation.id), tenant_of(context))
+
+
+def actor_in(context: TurnContext) -> Actor:
+    """Who sent this activity, acting from its tenant."""
+    actor = actor_of(context.activity.from_property, str(context.activity.conversation.id))
+    return replace(actor, workspace=tenant_of(context))
 
 
 def command_of(text: str, commands: list[str]) -> tuple[str, str] | None:
@@ -75,12 +97,34 @@ class TeamsHandlers:
         return CommandContext(core=self.core, chat=self.chat)
 
     def register(self, app: AgentApplication[TurnState]) -> None:
+        app.before_turn(self.allowed_tenant)
         app.before_turn(self.remember_conversation)
         app.activity("message")(self.on_message)
         app.adaptive_card.action_execute(re.compile(r".*"))(self.on_card_action)
         app.message_reaction("reactionsAdded")(self.on_reactions_added)
         app.message_reaction("reactionsRemoved")(self.on_reactions_removed)
         app.error(self.on_error)
+
+    async def allowed_tenant(self, context: TurnContext, state: TurnState) -> bool:
+        """A tenant off CHATOPS_WORKSPACES ends the turn before anything is stored: a message
+        gets a friendly answer, a card action a 403 error answer, anything else nothing."""
+        tenant = tenant_of(context)
+        if self.core.role_policy.allows_workspace(tenant):
+            return True
+        log.warning("teams_tenant_refused", tenant=tenant)
+        activity = context.activity
+        if activity.type == ActivityTypes.message:
+            await context.send_activity(plain_message(workspace_refused(tenant)))
+        elif activity.type == ActivityTypes.invoke:
+            error = {"code": "Forbidden", "message": workspace_refused(tenant)}
+            answer = {"statusCode": 403, "type": ERROR_TYPE, "value": error}
+            await context.send_activity(
+                Activity(
+                    type=ActivityTypes.invoke_response,
+                    value=InvokeResponse(status=403, body=answer),
+                )
+            )
+        return False
 
     async def remember_conversation(self, context: TurnContext, state: TurnState) -> bool:
         """Store the conversation reference: alerts and card updates are sent to it later."""
@@ -108,12 +152,7 @@ class TeamsHandlers:
             )
             return
         command, text = parsed
-        invocation = Invocation(
-            actor_of(context.activity.from_property, str(context.activity.conversation.id)),
-            channel_of(context),
-            command,
-            text,
-        )
+        invocation = Invocation(actor_in(context), channel_of(context), command, text)
         for reply in await self.registry.dispatch(self.context, invocation):
             await context.send_activity(plain_message(reply.render()))
 
@@ -148,7 +187,7 @@ class TeamsHandlers:
     ) -> AdaptiveCardInvokeResponse:
         """A refusal is a message for the person (the request was understood); an action that
         is not one of ours is an error answer (400), as the Universal Actions model says."""
-        actor = actor_of(context.activity.from_property, str(context.activity.conversation.id))
+        actor = actor_in(context)
         try:
             subject = subject_id(values.get("id"))
             if verb.startswith("alert_"):
@@ -178,7 +217,7 @@ class TeamsHandlers:
             await workflow.retry(actor, draft_id)
         elif verb != "refresh":
             raise ValueError(verb)
-        draft = await workflow.get(draft_id)
+        draft = await workflow.get(draft_id, actor)
         card = draft_card(draft, zone=self.core.zone, network_label=self.core.network_label)
         return _card_response(adaptive_card(card))
 
@@ -191,7 +230,7 @@ class TeamsHandlers:
         elif verb == "alert_handled":
             alert = await desk.mark_handled(actor, alert_id)
         elif verb == "alert_reply":
-            alert = await desk.get(alert_id)
+            alert = await desk.get(alert_id, actor)
             text = str(values.get(TEXT_INPUT, "")).strip()
             draft = await self.core.workflow.create(
                 actor, alert.channel, NewDraft(text=text, reply_to=alert.mention)
@@ -219,7 +258,7 @@ class TeamsHandlers:
         draft_id = await self.core.workflow.draft_for_card(MessageRef(channel, str(target)))
         if draft_id is None:
             return
-        actor = actor_of(context.activity.from_property, str(context.activity.conversation.id))
+        actor = actor_in(context)
         for reaction in reactions:
             kind = str(getattr(reaction, "type", "") or "")
             if kind not in self.approval_reactions:

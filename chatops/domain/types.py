@@ -46,13 +46,16 @@ class Severity(StrEnum):
 class Actor:
     """Someone acting in chat, or the bot itself (platform `system`).
 
-    `channel` is where they acted, recorded with every decision they make.
+    `channel` is where they acted, recorded with every decision they make. `workspace` is
+    the tenant they act from (a Slack team id, a Teams tenant id; "" on the console and the
+    sandbox): they see and decide only what belongs to it.
     """
 
     platform: str
     user_id: str
     display_name: str = ""
     channel: str = ""
+    workspace: str = ""
 
     @property
     def name(self) -> str:
@@ -127,6 +130,8 @@ class Draft:
     findings: tuple[Finding, ...] = ()
     approvals: tuple[Approval, ...] = ()
     media: tuple[MediaItem, ...] = ()
+    workspace: str = ""
+    """The workspace the draft was written in, which alone may see and decide it."""
 
     @property
     def approvers(self) -> tuple[str, ...]:
@@ -210,3 +215,4 @@ class AuditEvent:
     seq: int
     prev_hash: str
     hash: str
+    workspace: str = ""

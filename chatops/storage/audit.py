@@ -11,6 +11,9 @@ transactions appending at once queue instead of forking the chain: SQLite write 
 already run one at a time (`BEGIN IMMEDIATE`, see `database.py`); on PostgreSQL an advisory
 lock held until the transaction ends does the same. The unique `seq` is the backstop: a fork
 fails to insert instead of being stored.
+
+Each event names the workspace it belongs to, so `/social audit` shows a workspace only
+its own events; the export stays the agency-wide record.
 """
 
 from __future__ import annotations
@@ -33,12 +36,12 @@ GENESIS_HASH = "0" * 64
 CHAIN_LOCK = 0x636861746F707301
 # Not hashed: the id is assigned by the database after the hash; the links are the chain.
 UNHASHED = frozenset({"id", "prev_hash", "hash"})
-# The fields every event has been hashed with since the chain began (migration 0008). A
+# The fields every event has been hashed with since the chain began (migration 0009). A
 # column added later joins the hash by itself (`hashed_fields` takes every column), but only
 # when it holds a value: rows from before it keep it empty, so their hashes, and any head
 # hash kept elsewhere, stay valid.
 FIRST_HASHED = frozenset(
-    {"seq", "at", "actor", "platform", "channel", "action", "draft_id", "details"}
+    {"seq", "at", "actor", "platform", "channel", "action", "draft_id", "details", "workspace"}
 )
 _LOCK = text("SELECT pg_advisory_xact_lock(:key)")
 _AUDIT = AuditEventRow.__table__
@@ -114,6 +117,7 @@ class AuditLog:
         action: str,
         draft_id: int | None = None,
         channel: str = "",
+        workspace: str = "",
         **details: Any,
     ) -> None:
         """Append one event to the chain. On PostgreSQL this holds the chain's lock until the
@@ -129,6 +133,7 @@ class AuditLog:
             details=details,
             seq=head_seq + 1,
             prev_hash=head_hash,
+            workspace=workspace,
         )
         row.hash = chain_hash(hashed_fields(row), head_hash)
         self.session.add(row)
@@ -174,11 +179,17 @@ class AuditLog:
         draft_id: int | None = None,
         newest_first: bool = False,
         limit: int | None = None,
+        workspace: str | None = None,
     ) -> list[AuditEvent]:
         return [
             event
             async for event in self.stream(
-                since=since, until=until, draft_id=draft_id, newest_first=newest_first, limit=limit
+                since=since,
+                until=until,
+                draft_id=draft_id,
+                newest_first=newest_first,
+                limit=limit,
+                workspace=workspace,
             )
         ]
 
@@ -190,7 +201,9 @@ class AuditLog:
         draft_id: int | None = None,
         newest_first: bool = False,
         limit: int | None = None,
+        workspace: str | None = None,
     ) -> AsyncIterator[AuditEvent]:
+        """Events oldest first (or newest first); `workspace` None means every workspace."""
         query = select(AuditEventRow)
         if since is not None:
             query = query.where(AuditEventRow.at >= since)
@@ -198,6 +211,8 @@ class AuditLog:
             query = query.where(AuditEventRow.at < until)
         if draft_id is not None:
             query = query.where(AuditEventRow.draft_id == draft_id)
+        if workspace is not None:
+            query = query.where(AuditEventRow.workspace == workspace)
         order = AuditEventRow.seq.desc() if newest_first else AuditEventRow.seq
         query = query.order_by(order)
         if limit is not None:
@@ -215,6 +230,7 @@ class AuditLog:
                 seq=row.seq,
                 prev_hash=row.prev_hash,
                 hash=row.hash,
+                workspace=row.workspace,
             )
 
 

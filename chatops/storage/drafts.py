@@ -60,18 +60,21 @@ class DraftStore:
             raise LookupError(draft_id)
         return (await self._to_domain([row]))[0]
 
-    async def many(self, states: Sequence[DraftState], *, limit: int = 50) -> list[Draft]:
-        rows = await self.session.scalars(
-            select(DraftRow)
-            .where(DraftRow.state.in_([state.value for state in states]))
-            .order_by(DraftRow.id)
-            .limit(limit)
-        )
+    async def many(
+        self, states: Sequence[DraftState], *, limit: int = 50, workspace: str | None = None
+    ) -> list[Draft]:
+        """Drafts in these states, of one workspace (None: of every workspace)."""
+        query = select(DraftRow).where(DraftRow.state.in_([state.value for state in states]))
+        if workspace is not None:
+            query = query.where(DraftRow.origin_workspace == workspace)
+        rows = await self.session.scalars(query.order_by(DraftRow.id).limit(limit))
         return await self._to_domain(list(rows))
 
-    async def awaiting_approval_by(self, user_id: str, *, limit: int = 20) -> list[Draft]:
-        """Pending drafts this person did not write and has not yet approved."""
-        pending = await self.many([DraftState.PENDING], limit=limit * 5)
+    async def awaiting_approval_by(
+        self, user_id: str, workspace: str, *, limit: int = 20
+    ) -> list[Draft]:
+        """Pending drafts of the workspace this person did not write and has not yet approved."""
+        pending = await self.many([DraftState.PENDING], limit=limit * 5, workspace=workspace)
         return [
             draft for draft in pending if draft.author != user_id and user_id not in draft.approvers
         ][:limit]
@@ -251,4 +254,5 @@ def _draft(row: DraftRow, account: AccountRow, approvals: list[Approval]) -> Dra
         findings=findings_from_json(row.findings),
         approvals=tuple(approvals),
         media=media_from_json(row.media or []),
+        workspace=row.origin_workspace,
     )

@@ -207,11 +207,14 @@ class AlertRow(Base):
 
 
 class RoleRow(Base):
+    """A role granted in chat, valid only in the workspace it was granted in."""
+
     __tablename__ = "roles"
-    __table_args__ = (UniqueConstraint("platform", "user_id", "role"),)
+    __table_args__ = (UniqueConstraint("platform", "workspace", "user_id", "role"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     platform: Mapped[str] = mapped_column(String(32))
+    workspace: Mapped[str] = mapped_column(String(64), default="", server_default="")
     user_id: Mapped[str] = mapped_column(String(128))
     role: Mapped[str] = mapped_column(String(16))
     granted_by: Mapped[str] = mapped_column(String(128))
@@ -239,6 +242,7 @@ class AuditEventRow(Base):
     seq: Mapped[int] = mapped_column(Integer, unique=True)
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
+    workspace: Mapped[str] = mapped_column(String(64), default="", server_default="", index=True)
 
 
 class PollCursorRow(Base):

@@ -134,6 +134,7 @@ class FakeSlack(FakeServer):
         self._ts_counter = itertools.count(1)
         self._view_counter = itertools.count(1)
         self._install_counter = itertools.count(1)
+        self._install_teams: dict[str, tuple[str, str, str]] = {}
         self._response_url_calls: dict[str, list[SlackCall]] = {}
         self._acks: list[dict[str, Any]] = []
         self._socket: web.WebSocketResponse | None = None
@@ -156,6 +157,7 @@ class FakeSlack(FakeServer):
             "conversations.info": self._conversations_info,
             "apps.connections.open": self._apps_connections_open,
             "oauth.v2.access": self._oauth_v2_access,
+            "apps.uninstall": self._apps_uninstall,
         }
 
     # -- lifecycle -------------------------------------------------------------------------
@@ -221,6 +223,10 @@ class FakeSlack(FakeServer):
         """Make the next ``times`` calls to ``method`` answer HTTP 200 with ``ok: false``."""
         queue = self._scripted.setdefault(method, deque())
         queue.extend(_Scripted(200, error) for _ in range(times))
+
+    def install_into(self, code: str, team_id: str, team_name: str, bot_user_id: str) -> None:
+        """Make the OAuth ``code`` install into ``team_id`` (by default codes install T0002)."""
+        self._install_teams[code] = (team_id, team_name, bot_user_id)
 
     def response_url(self, name: str = "resp") -> str:
         """A URL that behaves like the ``response_url`` Slack puts in commands and actions."""
@@ -557,18 +563,22 @@ class FakeSlack(FakeServer):
         return {"url": self.socket_url}
 
     async def _oauth_v2_access(self, call: SlackCall, who: _Identity | None) -> dict[str, Any]:
-        """Install into a second workspace; the issued tokens then work like the bot token."""
+        """Install into a workspace (T0002 unless ``install_into`` named another for the code);
+        the issued tokens then work like the bot token."""
         _required(call, "client_id", "invalid_client_id")
         _required(call, "client_secret", "bad_client_secret")
-        _required(call, "code", "invalid_code")
+        code = _required(call, "code", "invalid_code")
+        team_id, team_name, bot_user = self._install_teams.get(
+            code, ("T0002", "Second Team", "UBOT2")
+        )
         number = next(self._install_counter)
-        bot_token = f"xoxb-fake-T0002-{number:04d}"
-        user_token = f"xoxp-fake-T0002-{number:04d}"
+        bot_token = f"xoxb-fake-{team_id}-{number:04d}"
+        user_token = f"xoxp-fake-{team_id}-{number:04d}"
         self._identities[bot_token] = _Identity(
-            "bot", "T0002", "Second Team", "UBOT2", "chatops", "B0002"
+            "bot", team_id, team_name, bot_user, "chatops", f"B{team_id}"
         )
         self._identities[user_token] = _Identity(
-            "user", "T0002", "Second Team", "UINSTALLER", "installer", None
+            "user", team_id, team_name, "UINSTALLER", "installer", None
         )
         return {
             "app_id": APP_ID,
@@ -581,11 +591,22 @@ class FakeSlack(FakeServer):
             "scope": BOT_SCOPES,
             "token_type": "bot",
             "access_token": bot_token,
-            "bot_user_id": "UBOT2",
-            "team": {"id": "T0002", "name": "Second Team"},
+            "bot_user_id": bot_user,
+            "team": {"id": team_id, "name": team_name},
             "enterprise": None,
             "is_enterprise_install": False,
         }
+
+    async def _apps_uninstall(self, call: SlackCall, who: _Identity | None) -> dict[str, Any]:
+        """Remove the app from the token's workspace: every token issued there stops working."""
+        _required(call, "client_id", "invalid_client_id")
+        _required(call, "client_secret", "bad_client_secret")
+        if who is None:
+            raise _ApiError("invalid_auth")
+        for token, identity in list(self._identities.items()):
+            if identity.team_id == who.team_id and identity.kind != "app":
+                del self._identities[token]
+        return {}
 
 
 def _required(call: SlackCall, name: str, error: str) -> str:

@@ -7,8 +7,8 @@ delete the old row without firing the DELETE trigger (SQLite fires delete trigge
 REPLACE only with `PRAGMA recursive_triggers`, which a stray client need not set). On
 PostgreSQL `INSERT ... ON CONFLICT DO UPDATE` is an UPDATE and the 0006 trigger refuses it.
 
-Revision ID: 0008
-Revises: 0007
+Revision ID: 0009
+Revises: 0008
 Create Date: 2026-12-01
 """
 
@@ -20,8 +20,8 @@ from alembic import op
 from chatops.storage.audit import GENESIS_HASH, UNHASHED, chain_hash
 from chatops.storage.tables import UTCDateTime
 
-revision = "0008"
-down_revision = "0007"
+revision = "0009"
+down_revision = "0008"
 branch_labels = None
 depends_on = None
 
