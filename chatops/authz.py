@@ -51,11 +51,14 @@ class RolePolicy:
         return roles
 
     async def require_approver(self, session: AsyncSession, actor: Actor, draft: Draft) -> None:
-        """Approving needs the approver role and someone other than the author."""
-        if draft.author == actor.user_id and draft.author_platform == actor.platform:
+        """Approving needs the approver role and someone who wrote no part of the draft:
+        whoever changed its content (an edit, an image description) is one of its authors."""
+        if draft.written_by(actor):
+            created = (draft.author_platform, draft.author) == (actor.platform, actor.user_id)
+            wrote = "wrote" if created else "changed"
             raise NotAllowed(
-                f"You wrote draft {draft.id}, so you cannot approve it yourself.",
-                hint="Ask an approver to review it.",
+                f"You {wrote} draft {draft.id}, so you cannot approve it yourself.",
+                hint="Ask another approver to review it.",
             )
         if Role.APPROVER not in await self.roles(session, actor):
             raise NotAllowed(
@@ -75,7 +78,7 @@ class RolePolicy:
     async def require_author_or_approver(
         self, session: AsyncSession, actor: Actor, draft: Draft, doing: str
     ) -> None:
-        if draft.author == actor.user_id and draft.author_platform == actor.platform:
+        if draft.written_by(actor):
             return
         if Role.APPROVER not in await self.roles(session, actor):
             raise NotAllowed(

@@ -137,7 +137,8 @@ async def test_serve_and_two_killed_and_restarted_workers_publish_exactly_once(
                 clicks = []
                 for draft_id, card in cards.items():
                     common = {"service_url": connector.service_url, "reply_to_id": card}
-                    data = {"id": str(draft_id), "kind": "draft"}
+                    # What each new card's Approve action carries: the draft and its revision.
+                    data = {"id": str(draft_id), "kind": "draft", "revision": 1}
                     clicks += [
                         _post(
                             http,

@@ -20,11 +20,18 @@ class ConsoleChat:
         self.out = out
         self.reaction = reaction
         self._ids = itertools.count(1)
+        self._draft_cards: dict[int, MessageRef] = {}
 
     async def post_card(self, channel: ChannelRef, card: Card) -> MessageRef:
         ref = MessageRef(channel, f"m{next(self._ids)}")
         self._print(render_card(card, reaction=self.reaction))
+        if card.kind == "draft":
+            self._draft_cards[card.subject_id] = ref
         return ref
+
+    def draft_card(self, draft_id: int) -> MessageRef | None:
+        """The newest card of a draft printed here: what `/react ID` reacts to."""
+        return self._draft_cards.get(draft_id)
 
     async def update_card(self, ref: MessageRef, card: Card) -> None:
         self._print(render_card(card, reaction=self.reaction, note="(updated)"))

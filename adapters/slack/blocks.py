@@ -23,6 +23,7 @@ from slack_sdk.models.views import View
 from adapters.slack.text import escape, quote
 from chatops.cards import Card
 from chatops.domain.types import Draft, Severity, Subscription
+from commands.parsing import button_value
 
 _USER_ID = re.compile(r"\b[UW][A-Z0-9]{8,}\b")
 MAX_FIELDS = 10
@@ -59,7 +60,7 @@ def card_blocks(card: Card) -> list[Block]:
                     ButtonElement(
                         text=action.label,
                         action_id=action.action_id,
-                        value=action.value,
+                        value=button_value(action.value, action.revision),
                         style=action.style if action.style in ("primary", "danger") else None,
                     )
                     for action in card.actions
@@ -69,6 +70,13 @@ def card_blocks(card: Card) -> list[Block]:
     if card.footer:
         blocks.append(ContextBlock(elements=[MarkdownTextObject(text=escape(card.footer))]))
     return blocks
+
+
+def notice_and_card(notice: str, card: Card) -> list[Block]:
+    """A message of ours above a card, e.g. why an approval from an outdated card was
+    refused, above the current card."""
+    notice_block = SectionBlock(text=MarkdownTextObject(text=f":warning: {escape(notice)}"))
+    return [notice_block, *card_blocks(card)]
 
 
 def fallback_text(card: Card) -> str:
@@ -173,7 +181,10 @@ def _draft_lines(drafts: Sequence[Draft], empty: str, *, approve: bool) -> list[
         )
         accessory = (
             ButtonElement(
-                text="Approve", action_id="draft_approve", value=str(draft.id), style="primary"
+                text="Approve",
+                action_id="draft_approve",
+                value=button_value(str(draft.id), draft.revision),
+                style="primary",
             )
             if approve
             else None

@@ -40,7 +40,9 @@ def adaptive_card(card: Card) -> dict[str, Any]:
         "version": "1.4",
         "body": body,
         "actions": [
-            _action(card, action.action_id, action.label, action.value, action.style)
+            _action(
+                card, action.action_id, action.label, action.value, action.style, action.revision
+            )
             for action in card.actions
         ],
     }
@@ -72,8 +74,19 @@ def _findings(card: Card) -> list[dict[str, Any]]:
     return blocks
 
 
-def _action(card: Card, action_id: str, label: str, value: str, style: str) -> dict[str, Any]:
-    data = {"id": value, "kind": card.kind}
+def with_notice(content: dict[str, Any], notice: str) -> dict[str, Any]:
+    """An Adaptive Card with a message of ours at the top, e.g. why an approval from an
+    outdated card was refused, above the current card."""
+    banner = {"type": "TextBlock", "text": notice, "wrap": True, "color": "Attention"}
+    return {**content, "body": [banner, *content.get("body", [])]}
+
+
+def _action(
+    card: Card, action_id: str, label: str, value: str, style: str, revision: int | None
+) -> dict[str, Any]:
+    data: dict[str, Any] = {"id": value, "kind": card.kind}
+    if revision is not None:
+        data["revision"] = revision
     execute: dict[str, Any] = {
         "type": "Action.Execute",
         "title": label,

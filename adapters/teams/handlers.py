@@ -7,21 +7,32 @@ from dataclasses import dataclass
 from typing import Any
 
 import structlog
-from microsoft_agents.activity import AdaptiveCardInvokeResponse, ChannelAccount
+from microsoft_agents.activity import (
+    Activity,
+    AdaptiveCardInvokeResponse,
+    Attachment,
+    ChannelAccount,
+)
 from microsoft_agents.hosting.core import AgentApplication, TurnContext, TurnState
 
-from adapters.teams.cards import CONTENT_TYPE, REASON_INPUT, TEXT_INPUT, adaptive_card
+from adapters.teams.cards import (
+    CONTENT_TYPE,
+    REASON_INPUT,
+    TEXT_INPUT,
+    adaptive_card,
+    with_notice,
+)
 from adapters.teams.chat import PLATFORM, TeamsChat
-from chatops.cards import alert_card, draft_card
+from chatops.cards import Card, alert_card, draft_card
 from chatops.core import Core
-from chatops.domain.errors import ChatOpsError
+from chatops.domain.errors import ChatOpsError, OutdatedCard
 from chatops.domain.types import Actor, ChannelRef, MessageRef, Via
 from chatops.interaction import Invocation, clean_text
 from chatops.storage.conversations import ConversationStore
 from chatops.workflow import NewDraft
 from commands import CommandContext, CommandRegistry
 from commands.cards import show_draft_card
-from commands.parsing import subject_id
+from commands.parsing import revision_of, subject_id
 from commands.social import approve_by_reaction
 
 log = structlog.get_logger(__name__)
@@ -101,7 +112,10 @@ class TeamsHandlers:
             text,
         )
         for reply in await self.registry.dispatch(self.context, invocation):
-            await context.send_activity(reply.render())
+            if reply.card is None:
+                await context.send_activity(reply.render())
+            else:
+                await context.send_activity(_with_card(reply.render(), reply.card))
 
     async def on_card_action(
         self, context: TurnContext, state: TurnState, data: Any
@@ -118,6 +132,11 @@ class TeamsHandlers:
             if verb.startswith("alert_"):
                 return await self._alert_action(verb, subject, actor, values, channel_of(context))
             return await self._draft_action(verb, subject, actor, values)
+        except OutdatedCard as outdated:
+            card = draft_card(
+                outdated.draft, zone=self.core.zone, network_label=self.core.network_label
+            )
+            return _card_response(with_notice(adaptive_card(card), str(outdated)))
         except ChatOpsError as error:
             return AdaptiveCardInvokeResponse(status_code=200, type=MESSAGE_TYPE, value=str(error))
         except ValueError:
@@ -130,7 +149,8 @@ class TeamsHandlers:
     ) -> AdaptiveCardInvokeResponse:
         workflow = self.core.workflow
         if verb == "draft_approve":
-            await workflow.approve(actor, draft_id, Via.BUTTON)
+            seen = revision_of(values.get("revision"))
+            await workflow.approve(actor, draft_id, Via.BUTTON, seen_revision=seen)
         elif verb == "draft_reject":
             await workflow.reject(actor, draft_id, str(values.get(REASON_INPUT, "")).strip())
         elif verb == "draft_edit":
@@ -179,9 +199,10 @@ class TeamsHandlers:
         if not target:
             return
         channel = channel_of(context)
-        draft_id = await self.core.workflow.draft_for_card(MessageRef(channel, str(target)))
-        if draft_id is None:
+        shown = await self.core.workflow.shown_on(MessageRef(channel, str(target)))
+        if shown is None:
             return
+        draft_id, seen = shown
         actor = actor_of(context.activity.from_property, str(context.activity.conversation.id))
         for reaction in reactions:
             kind = str(getattr(reaction, "type", "") or "")
@@ -195,8 +216,14 @@ class TeamsHandlers:
                     draft_id,
                     kind,
                     added=added,
+                    seen_revision=seen,
                     approval_reactions=self.approval_reactions,
                 )
+            except OutdatedCard as outdated:
+                card = draft_card(
+                    outdated.draft, zone=self.core.zone, network_label=self.core.network_label
+                )
+                await context.send_activity(_with_card(f"{actor.name or 'You'}: {outdated}", card))
             except ChatOpsError as error:
                 await context.send_activity(f"{actor.name or 'You'}: {error}")
             return
@@ -208,6 +235,16 @@ class TeamsHandlers:
             await context.send_activity(FRIENDLY_ERROR)
         except Exception:
             log.warning("teams_error_reply_failed")
+
+
+def _with_card(text: str, card: Card) -> Activity:
+    """A message with a card below it (Teams has no private messages in a channel)."""
+    content = adaptive_card(card)
+    return Activity(
+        type="message",
+        text=text,
+        attachments=[Attachment(content_type=CONTENT_TYPE, content=content)],
+    )
 
 
 def _card_response(card: dict[str, Any]) -> AdaptiveCardInvokeResponse:
