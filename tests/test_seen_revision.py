@@ -80,6 +80,19 @@ async def test_the_console_reaction_approves_the_revision_its_card_shows(convers
     assert (await chat.service.core.workflow.get(1)).text == FIXED
 
 
+async def test_a_reaction_in_a_new_console_session_first_shows_the_card(converse) -> None:
+    """No card of the draft was printed in this session: the reaction approves nothing, and
+    the current card is printed; reacting to that card approves."""
+    earlier = await converse(user="alice")
+    await earlier.say(f"/post {ROAD}")
+    later = await converse(user="bob")
+    assert "Draft 2 created" in await later.say("/as carol", f"/post {FIXED}")
+    refused = await later.say("/as bob", "/react 1 white_check_mark")
+    assert "did not approve" in refused and ROAD in refused
+    assert (await later.service.core.workflow.get(1)).approvals == ()
+    assert "approved by bob" in await later.say("/react 1 white_check_mark")
+
+
 async def test_an_approver_who_rewrote_a_draft_cannot_approve_it(converse) -> None:
     chat = await converse(user="alice", approvers=("bob", "carol"))
     await chat.say(f"/post {ROAD}")
