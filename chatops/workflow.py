@@ -40,7 +40,13 @@ from chatops.policy import check
 from chatops.ports import SocialPort
 from chatops.storage.audit import AuditLog
 from chatops.storage.database import Database
-from chatops.storage.drafts import DraftStore, authors_with, findings_to_json, media_to_json
+from chatops.storage.drafts import (
+    DraftStore,
+    author_json,
+    authors_with,
+    findings_to_json,
+    media_to_json,
+)
 from chatops.storage.lists import ListStore
 from chatops.storage.mentions import MentionStore
 from chatops.storage.outbox import OutboxStore
@@ -114,9 +120,7 @@ class DraftWorkflow:
                     reply_to_url=reply.mention.url if reply else None,
                     findings=findings_to_json(findings),
                     media=media_to_json(new.media),
-                    authors=[
-                        {"platform": actor.platform, "user_id": actor.user_id, "name": actor.name}
-                    ],
+                    authors=[author_json(actor)],
                     created_at=now,
                     updated_at=now,
                 )

@@ -170,8 +170,9 @@ VERBS = [
     Verb(
         "social",
         "approve",
-        "/social approve ID",
-        "Approve a draft (approvers only, never your own).",
+        "/social approve ID [--revision N]",
+        "Approve a draft's current text (approvers only, never one you wrote or changed); "
+        "with --revision, only if it is still revision N.",
         "/social approve 3",
         approve,
     ),

@@ -219,13 +219,17 @@ def _card_is(ref: MessageRef) -> tuple[ColumnElement[bool], ...]:
     )
 
 
+def author_json(author: Actor | Author) -> dict[str, str]:
+    """How `drafts.authors` stores one author."""
+    name = author.name
+    return {"platform": author.platform, "user_id": author.user_id, "name": name}
+
+
 def authors_with(draft: Draft, actor: Actor) -> list[dict[str, str]]:
     """The draft's authors as stored, with `actor` added at the end unless already there."""
-    authors = [
-        {"platform": a.platform, "user_id": a.user_id, "name": a.name} for a in draft.authors
-    ]
+    authors = [author_json(a) for a in draft.authors]
     if not draft.written_by(actor):
-        authors.append({"platform": actor.platform, "user_id": actor.user_id, "name": actor.name})
+        authors.append(author_json(actor))
     return authors
 
 
