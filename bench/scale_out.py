@@ -77,7 +77,7 @@ async def approve_in_bulk(url: str, fake: FakeX, count: int, label: str) -> list
         )
         ids.append(draft.id)
     for draft_id in ids:
-        await service.core.workflow.approve(approver, draft_id, Via.BUTTON)
+        await service.core.workflow.approve(approver, draft_id, Via.BUTTON, seen_revision=1)
     await service.close()
     return ids
 

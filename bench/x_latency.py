@@ -121,12 +121,12 @@ async def measure(count: int, poll: float, beat: float, database_url: str) -> Fi
                     author, CHANNEL, NewDraft(text=f"Update {number}: sandbags at Pier 3.")
                 )
                 await service.core.workflow.attach_card(
-                    draft.id, MessageRef(CHANNEL, f"d{draft.id}")
+                    draft.id, MessageRef(CHANNEL, f"d{draft.id}"), revision=draft.revision
                 )
                 await asyncio.sleep(random.uniform(0, beat))
                 approved[draft.id] = time.perf_counter()
                 await service.core.workflow.approve(
-                    Actor("bench", "bench-approver"), draft.id, Via.BUTTON
+                    Actor("bench", "bench-approver"), draft.id, Via.BUTTON, seen_revision=1
                 )
             await _until(lambda: len(chat.published) >= count, within=beat * 4 + count)
             publish_latency = [chat.published[i] - at for i, at in approved.items()]

@@ -97,12 +97,15 @@ class RolePolicy:
         return roles
 
     async def require_approver(self, session: AsyncSession, actor: Actor, draft: Draft) -> None:
-        """Approving needs the approver role and someone other than the author."""
+        """Approving needs the approver role and someone who wrote no part of the draft:
+        whoever changed its content (an edit, an image description) is one of its authors."""
         self.require_visible(actor, draft)
-        if draft.author == actor.user_id and draft.author_platform == actor.platform:
+        if draft.written_by(actor):
+            created = (draft.author_platform, draft.author) == (actor.platform, actor.user_id)
+            wrote = "wrote" if created else "changed"
             raise NotAllowed(
-                f"You wrote draft {draft.id}, so you cannot approve it yourself.",
-                hint="Ask an approver to review it.",
+                f"You {wrote} draft {draft.id}, so you cannot approve it yourself.",
+                hint="Ask another approver to review it.",
             )
         if Role.APPROVER not in await self.roles(session, actor):
             raise NotAllowed(
@@ -123,7 +126,7 @@ class RolePolicy:
         self, session: AsyncSession, actor: Actor, draft: Draft, doing: str
     ) -> None:
         self.require_visible(actor, draft)
-        if draft.author == actor.user_id and draft.author_platform == actor.platform:
+        if draft.written_by(actor):
             return
         if Role.APPROVER not in await self.roles(session, actor):
             raise NotAllowed(

@@ -51,12 +51,17 @@ class CardField:
 
 @dataclass(frozen=True)
 class CardAction:
-    """A button; `action_id` names the verb, `value` the subject it acts on."""
+    """A button; `action_id` names the verb, `value` the subject it acts on.
+
+    `revision` is the revision of the draft the card was built from (None on alert cards):
+    every adapter carries it in the button, so an approval approves the text on that card.
+    """
 
     action_id: str
     label: str
     value: str
     style: str = "default"
+    revision: int | None = None
 
 
 @dataclass(frozen=True)
@@ -79,7 +84,7 @@ def draft_card(draft: Draft, *, zone: ZoneInfo, network_label: str) -> Card:
     fields = [
         CardField("State", STATE_LABELS[draft.state]),
         CardField("Account", f"@{draft.account} on {network_label}"),
-        CardField.of("Author", ChatUser(draft.author_platform, draft.author)),
+        _authors(draft),
         CardField.of("Approvals", *_approvals(draft)),
     ]
     if draft.reply_to_url or draft.reply_to_id:
@@ -153,6 +158,21 @@ def _approvals(draft: Draft) -> tuple[str | ChatUser, ...]:
     return tuple(parts)
 
 
+def _authors(draft: Draft) -> CardField:
+    """Everyone who wrote part of the draft: the creator, then each editor, marked."""
+    authors = draft.authors
+    if len(authors) <= 1:
+        return CardField.of("Author", ChatUser(draft.author_platform, draft.author))
+    parts: list[str | ChatUser] = []
+    for number, author in enumerate(authors):
+        if number:
+            parts.append(", ")
+        parts.append(ChatUser(author.platform, author.user_id))
+        if number:
+            parts.append(" (edited)")
+    return CardField.of("Authors", *parts)
+
+
 def _score(alert: Alert) -> str:
     """Why you're seeing this: the notability score and what made it."""
     if not alert.score_reasons:
@@ -186,16 +206,16 @@ def _alert_actions(alert: Alert) -> tuple[CardAction, ...]:
 
 def _draft_actions(draft: Draft) -> tuple[CardAction, ...]:
     events = allowed_events(draft.state)
-    value = str(draft.id)
+    value, revision = str(draft.id), draft.revision
     actions = []
     if DraftEvent.APPROVE in events:
-        actions.append(CardAction("draft_approve", "Approve", value, "primary"))
+        actions.append(CardAction("draft_approve", "Approve", value, "primary", revision))
     if DraftEvent.REJECT in events:
-        actions.append(CardAction("draft_reject", "Reject", value, "danger"))
+        actions.append(CardAction("draft_reject", "Reject", value, "danger", revision))
     if DraftEvent.EDIT in events:
-        actions.append(CardAction("draft_edit", "Edit", value))
+        actions.append(CardAction("draft_edit", "Edit", value, revision=revision))
     if DraftEvent.RETRY in events:
-        actions.append(CardAction("draft_retry", "Retry", value, "primary"))
+        actions.append(CardAction("draft_retry", "Retry", value, "primary", revision))
     if DraftEvent.CANCEL in events:
-        actions.append(CardAction("draft_cancel", "Cancel", value))
+        actions.append(CardAction("draft_cancel", "Cancel", value, revision=revision))
     return tuple(actions)

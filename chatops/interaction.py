@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from chatops.cards import Card
 from chatops.domain.types import Actor, ChannelRef, Via
 
 
@@ -23,11 +24,16 @@ class Invocation:
 
 @dataclass(frozen=True)
 class Reply:
-    """A message for the person who acted; `ephemeral` where the platform allows it."""
+    """A message for the person who acted; `ephemeral` where the platform allows it.
+
+    `card`, when set, is shown with the message to that person only (where the platform
+    allows it), e.g. a draft's current card when their approval was of an older revision.
+    """
 
     text: str
     ephemeral: bool = True
     lines: tuple[str, ...] = field(default=())
+    card: Card | None = None
 
     def render(self) -> str:
         return "\n".join([self.text, *self.lines]) if self.lines else self.text

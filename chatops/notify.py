@@ -2,25 +2,42 @@
 
 from __future__ import annotations
 
+import asyncio
+import weakref
 from collections.abc import Mapping
 from zoneinfo import ZoneInfo
 
 import structlog
 
-from chatops.cards import alert_card, draft_card
+from chatops.cards import Card, alert_card, draft_card
 from chatops.domain.types import Alert, Draft, MessageRef
 from chatops.ports import ChatPort
+from chatops.storage.database import Database
+from chatops.storage.drafts import DraftStore
 
 log = structlog.get_logger(__name__)
 
 
 class Notifier:
+    """`db`, when given, records which revision each draft card displays after a successful
+    update (without it, cards keep the revision they were posted with, so reactions on
+    updated cards are refused as outdated: safe, but unhelpful)."""
+
     def __init__(
-        self, chats: Mapping[str, ChatPort], *, zone: ZoneInfo, network_labels: Mapping[str, str]
+        self,
+        chats: Mapping[str, ChatPort],
+        *,
+        zone: ZoneInfo,
+        network_labels: Mapping[str, str],
+        db: Database | None = None,
     ) -> None:
         self.chats = dict(chats)
         self.zone = zone
         self.network_labels = dict(network_labels)
+        self.db = db
+        self._card_locks: weakref.WeakValueDictionary[MessageRef, asyncio.Lock] = (
+            weakref.WeakValueDictionary()
+        )
 
     def register(self, chat: ChatPort) -> None:
         self.chats[chat.platform] = chat
@@ -32,7 +49,9 @@ class Notifier:
         """Update each card in place and say in its thread who did what.
 
         A platform that is not served by this process is skipped; chat failures are
-        logged, never raised, because the decision is already recorded.
+        logged, never raised, because the decision is already recorded. Only a card whose
+        update succeeded is recorded as showing `draft.revision`: a card that still shows
+        an older revision keeps its old record, so a reaction on it approves nothing.
         """
         card = draft_card(draft, zone=self.zone, network_label=self.label(draft.network))
         for ref in cards:
@@ -40,11 +59,23 @@ class Notifier:
             if chat is None:
                 continue
             try:
-                await chat.update_card(ref, card)
+                await self._show(chat, ref, draft, card)
                 if note:
                     await chat.post_message(ref.channel, note, thread=ref)
             except Exception:
                 log.exception("card_update_failed", draft_id=draft.id, platform=chat.platform)
+
+    async def _show(self, chat: ChatPort, ref: MessageRef, draft: Draft, card: Card) -> None:
+        """Update one card and record what it now shows, one update of a card at a time, so
+        the record always names the revision of the last update that reached the card."""
+        lock = self._card_locks.get(ref)
+        if lock is None:
+            lock = self._card_locks[ref] = asyncio.Lock()
+        async with lock:
+            await chat.update_card(ref, card)
+            if self.db is not None:
+                async with self.db.transaction() as session:
+                    await DraftStore(session).card_shows(ref, draft.revision)
 
     async def alert_changed(self, alert: Alert) -> None:
         """Show an alert's new handling state on its card, where this process can."""

@@ -165,7 +165,9 @@ def build_service(
         from adapters.x.network import XNetwork
 
         social = XNetwork(settings, db=db, clock=clock)
-    notifier = Notifier({}, zone=settings.zone, network_labels={social.network: social.label})
+    notifier = Notifier(
+        {}, zone=settings.zone, network_labels={social.network: social.label}, db=db
+    )
     policy = RolePolicy.from_settings(
         settings.admins, settings.approvers, open_platforms, workspaces=settings.workspaces
     )

@@ -18,7 +18,7 @@ from chatops.authz import RolePolicy, no_such_draft, same_workspace
 from chatops.clock import Clock
 from chatops.compliance import ComplianceRules
 from chatops.domain.drafts import DraftEvent, next_state
-from chatops.domain.errors import InvalidInput, NotAllowed, NotFound
+from chatops.domain.errors import InvalidInput, NotAllowed, NotFound, OutdatedCard
 from chatops.domain.types import (
     Actor,
     ChannelRef,
@@ -40,7 +40,13 @@ from chatops.policy import check
 from chatops.ports import SocialPort
 from chatops.storage.audit import AuditLog
 from chatops.storage.database import Database
-from chatops.storage.drafts import DraftStore, findings_to_json, media_to_json
+from chatops.storage.drafts import (
+    DraftStore,
+    author_json,
+    authors_with,
+    findings_to_json,
+    media_to_json,
+)
 from chatops.storage.lists import ListStore
 from chatops.storage.mentions import MentionStore
 from chatops.storage.outbox import OutboxStore
@@ -117,6 +123,7 @@ class DraftWorkflow:
                     reply_to_url=reply.mention.url if reply else None,
                     findings=findings_to_json(findings),
                     media=media_to_json(new.media),
+                    authors=[author_json(actor)],
                     created_at=now,
                     updated_at=now,
                 )
@@ -138,9 +145,12 @@ class DraftWorkflow:
             )
         return draft
 
-    async def attach_card(self, draft_id: int, ref: MessageRef) -> None:
+    async def attach_card(self, draft_id: int, ref: MessageRef, *, revision: int) -> None:
+        """Remember a posted card of the draft and the revision it displays."""
         async with self.db.transaction() as session:
-            await DraftStore(session).add_card(draft_id, ref, now=self.clock.now())
+            await DraftStore(session).add_card(
+                draft_id, ref, revision=revision, now=self.clock.now()
+            )
 
     async def get(self, draft_id: int, actor: Actor | None = None) -> Draft:
         """The draft as `actor` may see it (a draft of another workspace does not exist for
@@ -172,7 +182,18 @@ class DraftWorkflow:
         async with self.db.transaction() as session:
             return await DraftStore(session).draft_for_card(ref)
 
-    async def approve(self, actor: Actor, draft_id: int, via: Via) -> Outcome:
+    async def shown_on(self, ref: MessageRef) -> tuple[int, int] | None:
+        """(draft id, revision it displays) of a card message: a reaction on it approves
+        that revision, the one the person reacting saw."""
+        async with self.db.transaction() as session:
+            return await DraftStore(session).shown_on(ref)
+
+    async def approve(
+        self, actor: Actor, draft_id: int, via: Via, *, seen_revision: int
+    ) -> Outcome:
+        """Approve the revision the approver saw: `seen_revision`, from the button's value,
+        the reacted card's record, or the command (which read the current one). If the draft
+        has changed since, nothing is approved (`OutdatedCard` carries the current draft)."""
         now = self.clock.now()
         async with self.db.transaction() as session:
             store, row, draft = await self._locked(session, draft_id, actor)
@@ -180,6 +201,8 @@ class DraftWorkflow:
                 return Outcome(draft, f"You already approved draft {draft_id}.", changed=False)
             if draft.state is not DraftState.PENDING:
                 next_state(draft_id, draft.state, DraftEvent.APPROVE)
+            if seen_revision != row.revision:
+                raise OutdatedCard(draft, seen_revision)
             await self.roles.require_approver(session, actor, draft)
             if draft.blocking_findings:
                 problems = "; ".join(f.message for f in draft.blocking_findings)
@@ -193,13 +216,23 @@ class DraftWorkflow:
             if not added:
                 return Outcome(draft, f"You already approved draft {draft_id}.", changed=False)
             count = await store.approval_count(row)
-            await self._audit(session, actor, "approval", draft, via=via.value, count=count)
+            await self._audit(
+                session,
+                actor,
+                "approval",
+                draft,
+                via=via.value,
+                count=count,
+                revision=row.revision,
+            )
             if count >= row.required_approvals:
                 row.state = next_state(draft_id, draft.state, DraftEvent.APPROVE).value
                 row.updated_at = now
                 due = row.scheduled_at if row.scheduled_at and row.scheduled_at > now else now
                 await OutboxStore(session).enqueue(draft_id, row.revision, due_at=due, now=now)
-                await self._audit(session, actor, "approved", draft, due_at=_iso(due))
+                await self._audit(
+                    session, actor, "approved", draft, due_at=_iso(due), revision=row.revision
+                )
             draft, cards = await self._settled(store, draft_id)
         if draft.state is DraftState.APPROVED:
             self.on_due()
@@ -271,6 +304,7 @@ class DraftWorkflow:
             self._move(row, new_state)
             row.text = text
             row.revision += 1
+            row.authors = authors_with(draft, actor)
             row.findings = findings_to_json(findings)
             await OutboxStore(session).cancel(draft_id, now=self.clock.now())
             await self._audit(
@@ -280,6 +314,7 @@ class DraftWorkflow:
                 draft,
                 old_text=draft.text,
                 text=text,
+                revision=row.revision,
                 approvals_cleared=had_approvals,
                 findings=[f.code for f in findings],
             )
@@ -308,6 +343,7 @@ class DraftWorkflow:
             self._move(row, new_state)
             row.media = media_to_json(media)
             row.revision += 1
+            row.authors = authors_with(draft, actor)
             row.findings = findings_to_json(await self._findings(session, draft.text, media))
             await OutboxStore(session).cancel(draft_id, now=self.clock.now())
             await self._audit(

@@ -10,4 +10,4 @@ from commands.registry import CommandContext
 async def show_draft_card(ctx: CommandContext, channel: ChannelRef, draft: Draft) -> None:
     card = draft_card(draft, zone=ctx.core.zone, network_label=ctx.core.network_label)
     ref = await ctx.chat.post_card(channel, card)
-    await ctx.core.workflow.attach_card(draft.id, ref)
+    await ctx.core.workflow.attach_card(draft.id, ref, revision=draft.revision)

@@ -110,3 +110,28 @@ def subject_id(value: object) -> int:
             hint="`/social queue` lists the drafts that can be acted on.",
         )
     return int(text)
+
+
+UNSEEN_REVISION = 0
+"""The revision of a button that names none (cards posted before buttons carried one):
+revisions start at 1, so an approval from such a button is always refused as outdated."""
+
+
+def revision_of(value: object) -> int:
+    """The draft revision a button carries (ASCII decimal, 32-bit); none is UNSEEN_REVISION."""
+    if value is None or value == "":
+        return UNSEEN_REVISION
+    return subject_id(value)
+
+
+def draft_button(value: object) -> tuple[int, int]:
+    """(draft id, revision) from a draft button's `ID:REVISION` value; a bare `ID` (an old
+    card's button) has revision UNSEEN_REVISION."""
+    subject, _, revision = str(value if value is not None else "").partition(":")
+    return subject_id(subject), revision_of(revision)
+
+
+def button_value(value: str, revision: int | None) -> str:
+    """The `ID:REVISION` a draft button carries where a button has one string (Slack);
+    `draft_button` reads it back. Alert buttons (no revision) carry the bare id."""
+    return value if revision is None else f"{value}:{revision}"

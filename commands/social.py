@@ -4,15 +4,19 @@ from __future__ import annotations
 
 from collections.abc import Collection
 
-from chatops.domain.errors import InvalidInput
+from chatops.cards import draft_card
+from chatops.domain.errors import InvalidInput, OutdatedCard
 from chatops.domain.types import Draft, DraftState, Via
 from chatops.interaction import Invocation, Reply
 from chatops.logs import bind_command_context
 from chatops.scheduling import format_local
-from commands.parsing import parse_id, take_word
+from commands.parsing import parse_id, take_options, take_word
 from commands.registry import CommandContext, Verb
 
 PREVIEW = 60
+QUOTE_LIMIT = 300
+APPROVE_EXAMPLE = "/social approve 3"
+REVISION_OPTION = {"--revision": "`/social approve 3 --revision 2`"}
 
 
 async def queue(ctx: CommandContext, invocation: Invocation, args: str) -> list[Reply]:
@@ -41,9 +45,38 @@ def _draft_id(args: str, verb: str, example: str) -> tuple[int, str]:
 
 
 async def approve(ctx: CommandContext, invocation: Invocation, args: str) -> list[Reply]:
-    draft_id, _ = _draft_id(args, "approve", "/social approve 3")
-    outcome = await ctx.core.workflow.approve(invocation.actor, draft_id, invocation.via)
-    return [Reply(outcome.message)]
+    """Approve the revision named by `--revision` (the console card prints it), else the
+    current one; the confirmation quotes the text that was approved."""
+    draft_id, rest = _draft_id(args, "approve", APPROVE_EXAMPLE)
+    options, _ = take_options(rest, REVISION_OPTION, f"`{APPROVE_EXAMPLE}`")
+    workflow = ctx.core.workflow
+    if "--revision" in options:
+        seen = parse_id(options["--revision"], "The revision", REVISION_OPTION["--revision"])
+    else:
+        seen = (await workflow.get(draft_id)).revision
+    try:
+        outcome = await workflow.approve(
+            invocation.actor, draft_id, invocation.via, seen_revision=seen
+        )
+    except OutdatedCard as outdated:
+        return show_current(ctx, outdated)
+    if not outcome.changed:
+        return [Reply(outcome.message)]
+    return [Reply(f"{outcome.message} Approved text: {quoted(outcome.draft.text)}")]
+
+
+def quoted(text: str) -> str:
+    """The text in quotes, shortened past QUOTE_LIMIT characters with how much is shown."""
+    if len(text) <= QUOTE_LIMIT:
+        return f"“{text}”"
+    return f"“{text[: QUOTE_LIMIT - 1]}…” (the first {QUOTE_LIMIT - 1} of {len(text):,} characters)"
+
+
+def show_current(ctx: CommandContext, outdated: OutdatedCard) -> list[Reply]:
+    """An approval of an outdated revision: why nothing was approved, with the current card,
+    for the person who asked."""
+    card = draft_card(outdated.draft, zone=ctx.core.zone, network_label=ctx.core.network_label)
+    return [Reply(str(outdated), card=card)]
 
 
 async def reject(ctx: CommandContext, invocation: Invocation, args: str) -> list[Reply]:
@@ -100,12 +133,14 @@ async def approve_by_reaction(
     reaction: str,
     *,
     added: bool,
+    seen_revision: int,
     approval_reactions: Collection[str] | None = None,
 ) -> list[Reply]:
     """A reaction on a draft's card: an approval reaction approves (or withdraws) like a button.
 
-    Other reactions are ignored (an empty list); a refusal raises, so each adapter can
-    show it privately to the person who reacted.
+    `seen_revision` is the revision the reacted card displays (as recorded). Other reactions
+    are ignored (an empty list); a refusal raises (`OutdatedCard` when the card is out of
+    date), so each adapter can show it privately to the person who reacted.
     """
     name = reaction.strip(":")
     if name not in (approval_reactions or ctx.core.approval_reactions):
@@ -115,7 +150,9 @@ async def approve_by_reaction(
     command = "reaction_added" if added else "reaction_removed"
     with bind_command_context(platform=actor.platform, user=actor.user_id, command=command):
         if added:
-            outcome = await workflow.approve(actor, draft_id, Via.REACTION)
+            outcome = await workflow.approve(
+                actor, draft_id, Via.REACTION, seen_revision=seen_revision
+            )
         else:
             outcome = await workflow.withdraw_approval(actor, draft_id)
     return [Reply(outcome.message)]
@@ -133,8 +170,9 @@ VERBS = [
     Verb(
         "social",
         "approve",
-        "/social approve ID",
-        "Approve a draft (approvers only, never your own).",
+        "/social approve ID [--revision N]",
+        "Approve a draft's current text (approvers only, never one you wrote or changed); "
+        "with --revision, only if it is still revision N.",
         "/social approve 3",
         approve,
     ),

@@ -226,6 +226,22 @@ class SlackDriver:
         await eventually(posted)
         return str((await cards())[0].message_id)
 
+    def button_value(self, draft_id: int, action_id: str = "draft_approve") -> str:
+        """The value a draft's button carries on its newest card (posted or updated), as
+        Slack would send it back when the button is clicked."""
+        value = None
+        for call in self.fake.calls:
+            if call.method not in ("chat.postMessage", "chat.update"):
+                continue
+            for block in call.args.get("blocks") or []:
+                if block.get("type") == "actions" and block.get("block_id") == f"draft:{draft_id}":
+                    for element in block["elements"]:
+                        if element.get("action_id") == action_id:
+                            value = str(element["value"])
+        if value is None:
+            raise AssertionError(f"no {action_id} button on a card of draft {draft_id}")
+        return value
+
     def card_posts(self) -> list[dict[str, Any]]:
         """chat.postMessage calls that posted a card (blocks), oldest first."""
         return [c.args for c in self.fake.calls_to("chat.postMessage") if c.args.get("blocks")]

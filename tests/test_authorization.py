@@ -7,6 +7,10 @@ modal, Teams card or reaction), from the same or another workspace, by people wi
 without the approver or admin role (configured ones hold in every workspace, a grant in
 its own). Whatever the path, no one decides a draft of another workspace, no non-approver
 approves or rejects, no author approves their own draft, and only admins change roles.
+
+A draft may also be changed first, in its own workspace (console edit or image description,
+Slack edit modal, Teams edit card): whoever changed it is one of its authors, and no author
+approves it, whatever the path.
 """
 
 from __future__ import annotations
@@ -26,7 +30,7 @@ from hypothesis import strategies as st
 from adapters.console.chat import ConsoleChat
 from adapters.console.session import ConsoleSession
 from adapters.web.app import build_web_app
-from chatops.domain.types import Actor, ChannelRef, DraftState, MessageRef, Role
+from chatops.domain.types import Actor, ChannelRef, DraftState, MediaItem, MessageRef, Role
 from chatops.service import Service, build_service
 from chatops.storage.drafts import DraftStore
 from chatops.workflow import NewDraft
@@ -56,6 +60,12 @@ PATHS = (
     "teams card",
     "teams reaction",
 )
+# How a draft's content can be changed, on each platform.
+EDIT_PATHS = {
+    "console": ("console edit", "console alt"),
+    "slack": ("slack edit modal",),
+    "teams": ("teams edit card",),
+}
 
 
 @dataclass
@@ -110,24 +120,29 @@ async def new_draft(rig: Rig, author: str, home: tuple[str, str, str]) -> int:
     draft = await rig.service.core.workflow.create(
         Actor(platform, author, author, channel, workspace),
         ChannelRef(platform, channel, workspace),
-        NewDraft(text=f"Property check {time.monotonic_ns()}"),
+        NewDraft(
+            text=f"Property check {time.monotonic_ns()}",
+            media=(MediaItem("https://example.gov/map.png", "Map"),),
+        ),
     )
     async with rig.service.db.transaction() as session:
         store = DraftStore(session)
         now = rig.service.clock.now()
         for team, slack_channel in SLACK_CHANNELS.items():
             ref = MessageRef(ChannelRef("slack", slack_channel, team), f"ts.{draft.id}")
-            await store.add_card(draft.id, ref, now=now)
+            await store.add_card(draft.id, ref, revision=1, now=now)
         for tenant, conversation in TEAMS_CHANNELS.items():
             ref = MessageRef(ChannelRef("teams", conversation, tenant), f"act{draft.id}")
-            await store.add_card(draft.id, ref, now=now)
+            await store.add_card(draft.id, ref, revision=1, now=now)
     return draft.id
 
 
 async def decide(
     rig: Rig, path: str, actor: str, workspace: str, draft_id: int, action: str
 ) -> None:
-    """`action` is approve or reject, along `path`, as `actor` acting from `workspace`."""
+    """`action` is approve or reject, along `path`, as `actor` acting from `workspace`, who
+    sees the current card."""
+    revision = (await rig.service.core.workflow.get(draft_id)).revision
     if path == "console command":
         rig.console.user = actor
         verb = "approve" if action == "approve" else "reject"
@@ -139,7 +154,8 @@ async def decide(
     elif path.startswith("slack"):
         slack = rig.slack.elsewhere(workspace, SLACK_CHANNELS[workspace])
         if path == "slack button" and action == "approve":
-            await slack.click("draft_approve", str(draft_id), actor, f"ts.{draft_id}")
+            value = f"{draft_id}:{revision}"
+            await slack.click("draft_approve", value, actor, f"ts.{draft_id}")
         elif path == "slack reaction" and action == "approve":
             await slack.react(f"ts.{draft_id}", actor)
         elif path == "slack modal" and action == "reject":
@@ -148,7 +164,7 @@ async def decide(
         verb = "draft_approve" if action == "approve" else "draft_reject"
         activity = invoke_action_activity(
             verb,
-            {"id": str(draft_id), "reason": "checked"},
+            {"id": str(draft_id), "revision": revision, "reason": "checked"},
             service_url=rig.connector.service_url,
             reply_to_id=f"act{draft_id}",
             conversation_id=TEAMS_CHANNELS[workspace],
@@ -171,6 +187,46 @@ async def decide(
             user_name=actor,
         )
         await rig.teams_client.post("/api/messages", json=activity)
+
+
+async def change(
+    rig: Rig, path: str, editor: str, home: tuple[str, str, str], draft_id: int
+) -> None:
+    """`editor` changes the draft's content along `path`, from the draft's own workspace."""
+    _, workspace, channel = home
+    text = f"Property check, changed {time.monotonic_ns()}"
+    if path == "console edit":
+        rig.console.user = editor
+        await rig.console.handle(f"/social edit {draft_id} {text}")
+    elif path == "console alt":
+        rig.console.user = editor
+        await rig.console.handle(f"/social alt {draft_id} 1 A map, {text}")
+    elif path == "slack edit modal":
+        slack = rig.slack.elsewhere(workspace, channel)
+        await slack.submit("draft_edit_modal", {"draft_id": draft_id}, text, editor)
+    else:
+        activity = invoke_action_activity(
+            "draft_edit",
+            {"id": str(draft_id), "revision": 1, "text": text},
+            service_url=rig.connector.service_url,
+            reply_to_id=f"act{draft_id}",
+            conversation_id=channel,
+            tenant_id=workspace,
+            user_id=f"29:{editor}",
+            aad_object_id=editor,
+            user_name=editor,
+        )
+        assert (await rig.teams_client.post("/api/messages", json=activity)).status == 200
+
+
+async def settled_revision(rig: Rig, draft_id: int, expect_change: bool) -> int:
+    """Slack handles modal submissions after acking, too."""
+    for _ in range(250 if expect_change else 5):
+        revision = (await rig.service.core.workflow.get(draft_id)).revision
+        if revision != 1:
+            return revision
+        await asyncio.sleep(0.02)
+    return (await rig.service.core.workflow.get(draft_id)).revision
 
 
 async def settled_state(rig: Rig, draft_id: int, expect_change: bool) -> DraftState:
@@ -242,6 +298,52 @@ async def test_no_path_lets_the_wrong_person_decide(
         assert (state is DraftState.REJECTED) == may, where
     if not same_workspace:
         assert draft.approvals == () and draft.revision == 1, where
+
+
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    author=st.sampled_from(PEOPLE),
+    home=st.sampled_from(HOMES),
+    editor=st.sampled_from(PEOPLE),
+    edit_choice=st.integers(min_value=0, max_value=1),
+    actor=st.sampled_from(PEOPLE),
+    path_choice=st.integers(min_value=0, max_value=2),
+)
+async def test_whoever_changed_a_draft_never_approves_it(
+    rig: Rig,
+    author: str,
+    home: tuple[str, str, str],
+    editor: str,
+    edit_choice: int,
+    actor: str,
+    path_choice: int,
+) -> None:
+    platform, workspace, _ = home
+    draft_id = await new_draft(rig, author, home)
+    edit_paths = EDIT_PATHS[platform]
+    edit_path = edit_paths[edit_choice % len(edit_paths)]
+    granted = editor == GRANTED and (platform, workspace) == ("slack", "T0001")
+    may_edit = editor == author or editor in APPROVERS or editor in ADMINS or granted
+    await change(rig, edit_path, editor, home, draft_id)
+    revision = await settled_revision(rig, draft_id, expect_change=may_edit)
+    draft = await rig.service.core.workflow.get(draft_id)
+    assert (revision == 2) == may_edit, (author, home, editor, edit_path)
+    authors = {(platform, author)} | ({(platform, editor)} if may_edit else set())
+    assert {(a.platform, a.user_id) for a in draft.authors} == authors
+
+    approve_paths = [p for p in PATHS if p.startswith(platform) and p != "slack modal"]
+    path = approve_paths[path_choice % len(approve_paths)]
+    await decide(rig, path, actor, workspace, draft_id, "approve")
+    granted = actor == GRANTED and (platform, workspace) == ("slack", "T0001")
+    is_approver = actor in APPROVERS or actor in ADMINS or granted
+    may = is_approver and (platform, actor) not in authors
+    state = await settled_state(rig, draft_id, expect_change=may)
+    where = (author, home, editor, edit_path, actor, path, state)
+    assert (state is not DraftState.PENDING) == may, where
+    draft = await rig.service.core.workflow.get(draft_id)
+    assert not any((a.platform, a.approver) in authors for a in draft.approvals), where
 
 
 @settings(

@@ -179,15 +179,17 @@ async def test_randomized_trials_publish_each_approved_draft_exactly_once(
             if plan == "cancel":
                 await workflow.cancel(ALICE, draft.id)
                 continue
-            approvals += [workflow.approve(BOB, draft.id, Via.BUTTON)]
+            approvals += [workflow.approve(BOB, draft.id, Via.BUTTON, seen_revision=1)]
             if rng.random() < 0.5:
-                approvals += [workflow.approve(BOB, draft.id, Via.REACTION)]  # same approval twice
+                approvals += [
+                    workflow.approve(BOB, draft.id, Via.REACTION, seen_revision=1)
+                ]  # same approval twice
                 tally.count("button and reaction for one approval")
             if plan == "approve":
-                approvals += [workflow.approve(CAROL, draft.id, Via.REACTION)]
+                approvals += [workflow.approve(CAROL, draft.id, Via.REACTION, seen_revision=1)]
                 if rng.random() < 0.5:
                     approvals += [
-                        workflow.approve(CAROL, draft.id, Via.REACTION)
+                        workflow.approve(CAROL, draft.id, Via.REACTION, seen_revision=1)
                     ]  # duplicate event
                     tally.count("duplicated chat event")
         rng.shuffle(approvals)

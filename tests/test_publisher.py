@@ -71,7 +71,9 @@ async def approve_without_publishing(chat) -> None:  # type: ignore[no-untyped-d
     from chatops.domain.types import Actor, Via
 
     await chat.say(ROAD)
-    await chat.service.core.workflow.approve(Actor("console", "bob"), 1, Via.BUTTON)
+    await chat.service.core.workflow.approve(
+        Actor("console", "bob"), 1, Via.BUTTON, seen_revision=1
+    )
 
 
 async def test_worker_dying_after_claim_is_taken_over_after_the_lease(converse) -> None:
@@ -162,7 +164,9 @@ async def test_two_workers_racing_publish_once(converse) -> None:
     from chatops.domain.types import Actor, Via
 
     for draft_id in range(1, 7):
-        await chat.service.core.workflow.approve(Actor("console", "bob"), draft_id, Via.BUTTON)
+        await chat.service.core.workflow.approve(
+            Actor("console", "bob"), draft_id, Via.BUTTON, seen_revision=1
+        )
     workers = [second_worker(chat, chat.service.social, f"w{i}") for i in range(2)]
     await asyncio.gather(*(w.run_once() for w in workers))
     await asyncio.gather(*(w.run_once() for w in workers))
@@ -189,9 +193,9 @@ async def test_simultaneous_approvals_approve_exactly_once(converse) -> None:
     await chat.say(ROAD)
     workflow = chat.service.core.workflow
     await asyncio.gather(
-        workflow.approve(Actor("console", "bob"), 1, Via.BUTTON),
-        workflow.approve(Actor("console", "carol"), 1, Via.REACTION),
-        workflow.approve(Actor("console", "bob"), 1, Via.REACTION),
+        workflow.approve(Actor("console", "bob"), 1, Via.BUTTON, seen_revision=1),
+        workflow.approve(Actor("console", "carol"), 1, Via.REACTION, seen_revision=1),
+        workflow.approve(Actor("console", "bob"), 1, Via.REACTION, seen_revision=1),
     )
     draft = await workflow.get(1)
     assert draft.state is DraftState.APPROVED

@@ -31,7 +31,7 @@ async def test_every_event_says_who_what_when_where_and_the_text_then(converse) 
     await chat.say(
         "/post Road closure on Main St.", "/as bob", "/social edit 1 Road closed on Main St."
     )
-    await chat.say("/social approve 1")
+    await chat.say("/as carol", "/social approve 1")  # bob changed it, so he cannot approve it
     async with chat.service.db.transaction() as session:
         events = await AuditLog(session).events(draft_id=1)
     by_action = {event.action: event for event in events}
@@ -41,7 +41,8 @@ async def test_every_event_says_who_what_when_where_and_the_text_then(converse) 
     for action in ("created", "edited", "approval", "approved"):
         event = by_action[action]
         assert event.channel == "console" and event.platform == "console" and event.at
-    assert by_action["created"].actor == "alice" and by_action["approval"].actor == "bob"
+    assert by_action["created"].actor == "alice" and by_action["approval"].actor == "carol"
+    assert by_action["approval"].details["revision"] == by_action["edited"].details["revision"]
     assert by_action["published"].details["url"].startswith("https://sandbox.invalid/")
     assert by_action["published"].details["text"] == "Road closed on Main St."
 

@@ -10,6 +10,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,7 @@ import pytest
 from chatops.storage.audit import AuditLog
 from chatops.storage.database import Database
 from chatops.storage.drafts import DraftStore
+from tests.conftest import _migrate, _run_apart, scratch_postgres
 from tests.fakes.teams import (
     FakeConnector,
     invoke_action_activity,
@@ -26,7 +28,6 @@ from tests.fakes.teams import (
     reaction_activity,
 )
 from tests.fakes.x import FakeX
-from tests.test_exactly_once import fault_db  # noqa: F401 - the scratch database fixture
 
 ROOT = Path(__file__).resolve().parents[1]
 CHATOPS = str(Path(sys.executable).with_name("chatops"))
@@ -34,6 +35,14 @@ DRAFTS = 8
 ALICE = {"user_id": "29:alice", "aad_object_id": "aad-alice", "user_name": "Alice"}
 BOB = {"user_id": "29:bob", "aad_object_id": "aad-bob", "user_name": "Bob"}
 CAROL = {"user_id": "29:carol", "aad_object_id": "aad-carol", "user_name": "Carol"}
+
+
+@pytest.fixture
+def fault_db() -> Iterator[str]:
+    """A scratch database on the shared server: these processes are killed, never the server."""
+    with scratch_postgres("chatops_replicas") as url:
+        _run_apart(_migrate(url))
+        yield url
 
 
 def free_port() -> int:
@@ -86,7 +95,7 @@ class Supervisor:
 
 
 async def test_serve_and_two_killed_and_restarted_workers_publish_exactly_once(
-    fault_db: str,  # noqa: F811
+    fault_db: str,
     tmp_path: Path,
 ) -> None:
     async with FakeX() as x, FakeConnector() as connector:
@@ -138,7 +147,8 @@ async def test_serve_and_two_killed_and_restarted_workers_publish_exactly_once(
                 clicks = []
                 for draft_id, card in cards.items():
                     common = {"service_url": connector.service_url, "reply_to_id": card}
-                    data = {"id": str(draft_id), "kind": "draft"}
+                    # What each new card's Approve action carries: the draft and its revision.
+                    data = {"id": str(draft_id), "kind": "draft", "revision": 1}
                     clicks += [
                         _post(
                             http,

@@ -223,7 +223,7 @@ async def test_slack_teams_and_x_scenario_never_logs_a_secret(
         assert (await slack.command("/post", "Road closure on Main St tonight.")).status == 200
         card = await slack.card_ts(1)
         await slack.command("/social", "approve 1", user=AUTHOR)
-        await slack.click("draft_approve", "1", STRANGER, card)
+        await slack.click("draft_approve", slack.button_value(1), STRANGER, card)
         forged = await slack.post(urlencode({"command": "/post", "text": "x"}), FORM, secret="no")
         assert forged.status == 401
 
@@ -239,7 +239,7 @@ async def test_slack_teams_and_x_scenario_never_logs_a_secret(
 
         # ...and while a card is updated after an approval: the notifier's failure path.
         secret_slack.fail("chat.update", "invalid_auth")
-        await slack.click("draft_approve", "1", APPROVER, card)
+        await slack.click("draft_approve", slack.button_value(1), APPROVER, card)
 
         async def approved() -> bool:
             return await draft_state(slack.service, 1) is DraftState.APPROVED
@@ -254,7 +254,7 @@ async def test_slack_teams_and_x_scenario_never_logs_a_secret(
         # X refuses a publication: the publisher's failure path.
         await slack.command("/post", "Third post, which X refuses.")
         third = await slack.card_ts(3)
-        await slack.click("draft_approve", "3", APPROVER, third)
+        await slack.click("draft_approve", slack.button_value(3), APPROVER, third)
 
         async def third_approved() -> bool:
             return await draft_state(slack.service, 3) is DraftState.APPROVED

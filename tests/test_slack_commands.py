@@ -81,7 +81,7 @@ async def test_approve_button_updates_the_card_and_threads_who_did_it(slack) -> 
     await slack.command("/post", ROAD)
     [post] = await slack.fake.wait_for("chat.postMessage")
     ts = await slack.card_ts(1)
-    await slack.click("draft_approve", "1", APPROVER, ts)
+    await slack.click("draft_approve", slack.button_value(1), APPROVER, ts)
     await eventually(lambda: _state_is(slack, DraftState.PUBLISHED, publish=True))
     updates = await slack.fake.wait_for("chat.update", 2)
     assert all(u.args["ts"] == ts for u in updates)
@@ -141,7 +141,7 @@ async def test_edit_modal_shows_the_text_and_saving_clears_approvals(
     try:
         await slack.command("/post", ROAD)
         ts = await slack.card_ts(1)
-        await slack.click("draft_approve", "1", APPROVER, ts)
+        await slack.click("draft_approve", slack.button_value(1), APPROVER, ts)
         await eventually(lambda: _approvals(slack, 1))
         await slack.click("draft_edit", "1", AUTHOR, ts)
         [opened] = await slack.fake.wait_for("views.open")
@@ -179,6 +179,6 @@ async def test_roles_are_granted_by_admins_with_slack_mentions(slack) -> None:
     await eventually(lambda: _has_response(slack, f"{STRANGER} is now approver"))
     await slack.command("/post", ROAD)
     ts = await slack.card_ts(1)
-    await slack.click("draft_approve", "1", STRANGER, ts)
+    await slack.click("draft_approve", slack.button_value(1), STRANGER, ts)
     await eventually(lambda: _state_is(slack, DraftState.PUBLISHED, publish=True))
     assert APPROVER_2  # a second configured approver exists but was not needed

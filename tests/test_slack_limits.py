@@ -209,13 +209,17 @@ async def test_app_home_of_a_busy_desk_fits_and_points_to_the_queue(slack) -> No
     here = ChannelRef("slack", CHANNEL, TEAM)
     for number in range(25):
         await core.workflow.create(
-            Actor("slack", AUTHOR), here, NewDraft(text=f"Update {number}: {CJK[:250]}")
+            Actor("slack", AUTHOR, workspace=TEAM),
+            here,
+            NewDraft(text=f"Update {number}: {CJK[:250]}"),
         )
     channels = [f"C{number:07d}" for number in range(80)]
     slack.fake.member_channels = channels
     for channel in channels:
         await core.subscriptions.subscribe(
-            Actor("slack", AUTHOR), ChannelRef("slack", channel, TEAM), f"flood {channel}"
+            Actor("slack", AUTHOR, workspace=TEAM),
+            ChannelRef("slack", channel, TEAM),
+            f"flood {channel}",
         )
     await slack.event({"type": "app_home_opened", "user": APPROVER, "tab": "home", "channel": "D1"})
     [published] = await slack.fake.wait_for("views.publish")

@@ -144,6 +144,12 @@ def card_text(card: dict[str, Any]) -> str:
     return json.dumps(card, ensure_ascii=False)
 
 
+def approve_data(card: dict[str, Any]) -> dict[str, Any]:
+    """The data a card's Approve action sends, as Teams would send it when clicked."""
+    [action] = [a for a in card["actions"] if a.get("verb") == "draft_approve"]
+    return dict(action["data"])
+
+
 async def test_post_in_a_channel_with_the_mention_posts_a_card_and_a_receipt(teams) -> None:
     assert await teams.say("<at>chatops</at> post Road closure on Main St tonight.") == 202
     [card] = teams.cards()
@@ -176,7 +182,7 @@ async def test_every_command_family_is_served(teams) -> None:
 async def test_approve_by_card_action_refreshes_the_card_and_publishes(teams) -> None:
     await teams.say("post Sandbags at Pier 3.")
     card = await teams.card_id()
-    answer = await teams.click("draft_approve", {"id": "1", "kind": "draft"}, card=card, by=BOB)
+    answer = await teams.click("draft_approve", approve_data(teams.cards()[0]), card=card, by=BOB)
     assert answer["statusCode"] == 200
     assert answer["type"] == "application/vnd.microsoft.card.adaptive"
     assert "Approved" in card_text(answer["value"])
@@ -198,7 +204,7 @@ async def test_reject_with_a_reason_edit_and_cancel_by_card_action(teams) -> Non
     assert (await teams.service.core.workflow.get(1)).state is DraftState.REJECTED
     assert any("rejected by Bob: Wrong street" in t for t in teams.texts())
 
-    await teams.click("draft_approve", {"id": "2"}, card=second, by=BOB)
+    await teams.click("draft_approve", approve_data(teams.cards()[1]), card=second, by=BOB)
     edited = await teams.click(
         "draft_edit", {"id": "2", "text": "Second, corrected."}, card=second, by=ALICE
     )
@@ -212,10 +218,12 @@ async def test_reject_with_a_reason_edit_and_cancel_by_card_action(teams) -> Non
 async def test_refusals_are_friendly_messages_not_errors(teams) -> None:
     await teams.say("post Mine.")
     card = await teams.card_id()
-    own = await teams.click("draft_approve", {"id": "1"}, card=card, by=ALICE)
+    own = await teams.click("draft_approve", approve_data(teams.cards()[0]), card=card, by=ALICE)
     assert own["type"] == "application/vnd.microsoft.activity.message"
     assert "you cannot approve it yourself" in own["value"]
-    stranger = await teams.click("draft_approve", {"id": "1"}, card=card, by=MALLORY)
+    stranger = await teams.click(
+        "draft_approve", approve_data(teams.cards()[0]), card=card, by=MALLORY
+    )
     assert "needs the approver role" in stranger["value"]
     assert (await teams.service.core.workflow.get(1)).state is DraftState.PENDING
 
@@ -608,7 +616,9 @@ async def test_a_draft_with_markdown_is_shown_as_written(teams) -> None:
     assert await teams.say(f"post Evacuate Pier 3 {MARKUP}") == 202
     [card] = teams.cards()
     assert_literal(card, MARKUP)
-    answer = await teams.click("draft_approve", {"id": "1"}, card=await teams.card_id(), by=BOB)
+    answer = await teams.click(
+        "draft_approve", approve_data(card), card=await teams.card_id(), by=BOB
+    )
     assert_literal(answer["value"], MARKUP)
     await teams.service.publisher.run_once()
     [*_, published] = await teams.fake.wait_for_updates(2)
@@ -674,7 +684,7 @@ async def test_a_card_action_that_is_not_ours_gets_an_error_answer(teams) -> Non
         assert answer["statusCode"] == 400, answer
         assert answer["type"] == "application/vnd.microsoft.error", answer
         assert answer["value"]["code"] == "BadRequest" and answer["value"]["message"], answer
-    own = await teams.click("draft_approve", {"id": "1"}, card=card, by=ALICE)
+    own = await teams.click("draft_approve", approve_data(teams.cards()[0]), card=card, by=ALICE)
     assert own["statusCode"] == 200
     assert own["type"] == "application/vnd.microsoft.activity.message"
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import uuid
 from typing import TextIO
 
 from adapters.console.render import render_card
@@ -20,12 +21,21 @@ class ConsoleChat:
     def __init__(self, out: TextIO, *, reaction: str) -> None:
         self.out = out
         self.reaction = reaction
+        # Message ids are unique across sessions on one database (cards are stored by id).
+        self._session = uuid.uuid4().hex[:8]
         self._ids = itertools.count(1)
+        self._draft_cards: dict[int, MessageRef] = {}
 
     async def post_card(self, channel: ChannelRef, card: Card) -> MessageRef:
-        ref = MessageRef(channel, f"m{next(self._ids)}")
+        ref = MessageRef(channel, f"{self._session}.m{next(self._ids)}")
         self._print(render_card(card, reaction=self.reaction))
+        if card.kind == "draft":
+            self._draft_cards[card.subject_id] = ref
         return ref
+
+    def draft_card(self, draft_id: int) -> MessageRef | None:
+        """The newest card of a draft printed here: what `/react ID` reacts to."""
+        return self._draft_cards.get(draft_id)
 
     async def update_card(self, ref: MessageRef, card: Card) -> None:
         self._print(render_card(card, reaction=self.reaction, note="(updated)"))
@@ -33,7 +43,7 @@ class ConsoleChat:
     async def post_message(
         self, channel: ChannelRef, text: str, *, thread: MessageRef | None = None
     ) -> MessageRef:
-        ref = MessageRef(channel, f"m{next(self._ids)}")
+        ref = MessageRef(channel, f"{self._session}.m{next(self._ids)}")
         self._print(f"  ↳ {text}" if thread else text)
         return ref
 

@@ -11,7 +11,7 @@ from chatops.interaction import Reply
 WIDTH = 72
 
 COMMAND_FOR_ACTION = {
-    "draft_approve": "/social approve {id}",
+    "draft_approve": "/social approve {id} --revision {revision}",
     "draft_reject": "/social reject {id} REASON",
     "draft_edit": "/social edit {id} NEW TEXT",
     "draft_retry": "/social retry {id}",
@@ -36,7 +36,7 @@ def render_card(card: Card, *, reaction: str, note: str = "") -> str:
     if card.kind == "draft":
         lines += _findings(card)
     commands = [
-        COMMAND_FOR_ACTION[action.action_id].format(id=action.value)
+        COMMAND_FOR_ACTION[action.action_id].format(id=action.value, revision=action.revision)
         for action in card.actions
         if action.action_id in COMMAND_FOR_ACTION
     ]

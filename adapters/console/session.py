@@ -13,13 +13,14 @@ from collections.abc import Awaitable, Callable
 from typing import TextIO
 
 from adapters.console.chat import CHANNEL, PLATFORM, ConsoleChat
-from adapters.console.render import render_reply
-from chatops.domain.errors import ChatOpsError
+from adapters.console.render import render_card, render_reply
+from chatops.domain.errors import ChatOpsError, OutdatedCard
 from chatops.domain.types import Actor
 from chatops.interaction import Invocation, Reply, clean_text
 from commands import CommandContext, CommandRegistry
-from commands.parsing import parse_id, take_word
-from commands.social import approve_by_reaction
+from commands.cards import show_draft_card
+from commands.parsing import UNSEEN_REVISION, parse_id, take_word
+from commands.social import approve_by_reaction, show_current
 
 REACT_EXAMPLE = "/react 3 white_check_mark"
 
@@ -95,8 +96,15 @@ class ConsoleSession:
             draft_id = parse_id(word, "The draft id", f"`{REACT_EXAMPLE}`")
             invocation = Invocation(self.actor, CHANNEL, "react", rest)
             replies = await approve_by_reaction(
-                self.context, invocation, draft_id, reaction, added=added
+                self.context,
+                invocation,
+                draft_id,
+                reaction,
+                added=added,
+                seen_revision=await self._seen(draft_id),
             )
+        except OutdatedCard as outdated:
+            replies = await self._outdated(outdated)
         except ChatOpsError as error:
             replies = [Reply(str(error))]
         if not replies:
@@ -107,6 +115,23 @@ class ConsoleSession:
         for reply in replies:
             self._say(reply)
 
+    async def _outdated(self, outdated: OutdatedCard) -> list[Reply]:
+        """The current card for a refused reaction: printed as the draft's card (so the next
+        `/react` reacts to it) when none was printed in this session, else with the reply."""
+        if self.chat.draft_card(outdated.draft.id) is not None:
+            return show_current(self.context, outdated)
+        await show_draft_card(self.context, CHANNEL, outdated.draft)
+        return [Reply(str(outdated))]
+
+    async def _seen(self, draft_id: int) -> int:
+        """The revision the draft's newest card here displays; none printed in this session
+        means the person has seen no card of it (the refusal then prints the current one)."""
+        ref = self.chat.draft_card(draft_id)
+        shown = await self.context.core.workflow.shown_on(ref) if ref is not None else None
+        if shown is None or shown[0] != draft_id:
+            return UNSEEN_REVISION
+        return shown[1]
+
     async def _dispatch(self, command: str, text: str) -> None:
         invocation = Invocation(self.actor, CHANNEL, command, text)
         for reply in await self.registry.dispatch(self.context, invocation):
@@ -114,3 +139,5 @@ class ConsoleSession:
 
     def _say(self, reply: Reply) -> None:
         self.chat.write(render_reply(reply) + "\n")
+        if reply.card is not None:
+            self.chat.write(render_card(reply.card, reaction=self.chat.reaction) + "\n")

@@ -46,6 +46,7 @@ from adapters.slack.limits import (
 from adapters.slack.text import Mrkdwn, escape
 from chatops.cards import Card, CardAction, CardField, ChatUser
 from chatops.domain.types import Draft, Severity, Subscription
+from commands.parsing import button_value
 
 PLATFORM = "slack"
 REJECT_CALLBACK = "draft_reject_modal"
@@ -81,6 +82,13 @@ def card_blocks(card: Card) -> list[Block]:
         tail.append(ContextBlock(elements=[_md(Mrkdwn().text(card.footer), TEXT_OBJECT)]))
     room = MESSAGE_BLOCKS - len(head) - len(tail)
     return [*head, *_field_sections(card.fields, room), *tail]
+
+
+def notice_and_card(notice: str, card: Card) -> list[Block]:
+    """A message of ours above a card, e.g. why an approval from an outdated card was
+    refused, above the current card."""
+    notice_block = SectionBlock(text=MarkdownTextObject(text=f":warning: {escape(notice)}"))
+    return [notice_block, *card_blocks(card)]
 
 
 def fallback_text(card: Card) -> str:
@@ -143,7 +151,7 @@ def _button(action: CardAction) -> ButtonElement:
     return ButtonElement(
         text=_plain(action.label, BUTTON_TEXT),
         action_id=action.action_id,
-        value=action.value,
+        value=button_value(action.value, action.revision),
         style=action.style if action.style in ("primary", "danger") else None,
     )
 
@@ -263,7 +271,7 @@ def _draft_lines(drafts: Sequence[Draft], empty: str, *, approve: bool) -> list[
             ButtonElement(
                 text=_plain("Approve", BUTTON_TEXT),
                 action_id="draft_approve",
-                value=str(draft.id),
+                value=button_value(str(draft.id), draft.revision),
                 style="primary",
             )
             if approve

@@ -14,7 +14,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack.blocks import PLATFORM as PLATFORM
-from adapters.slack.blocks import card_blocks, fallback_text, message_text
+from adapters.slack.blocks import card_blocks, fallback_text, message_text, notice_and_card
 from chatops.cards import Card
 from chatops.domain.errors import ChannelUnavailable
 from chatops.domain.types import ChannelRef, MessageRef
@@ -74,12 +74,16 @@ class SlackChat:
         )
         return MessageRef(channel, str(response["ts"]))
 
-    async def post_ephemeral(self, channel: ChannelRef, user: str, text: str) -> None:
-        """A message only `user` sees, e.g. why their reaction did not approve."""
+    async def post_ephemeral(
+        self, channel: ChannelRef, user: str, text: str, *, card: Card | None = None
+    ) -> None:
+        """A message only `user` sees, e.g. why their reaction did not approve (with the
+        current `card` below it, when there is one to show)."""
         client = await self.client_for(channel.workspace_id)
+        shown = notice_and_card(text, card) if card is not None else None
         try:
             await client.chat_postEphemeral(
-                channel=channel.channel_id, user=user, text=message_text(text)
+                channel=channel.channel_id, user=user, text=message_text(text), blocks=shown
             )
         except SlackApiError as error:
             log.warning(

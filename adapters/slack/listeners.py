@@ -30,15 +30,16 @@ from adapters.slack.payloads import (
 from adapters.slack.text import to_plain
 from chatops.alerts import pause_channel
 from chatops.authz import workspace_refused
+from chatops.cards import draft_card
 from chatops.core import Core
-from chatops.domain.errors import ChatOpsError, InvalidInput
+from chatops.domain.errors import ChatOpsError, InvalidInput, OutdatedCard
 from chatops.domain.types import Actor, ChannelRef, Draft, Via
 from chatops.interaction import Invocation
 from chatops.storage.events import EventLog
 from chatops.workflow import NewDraft
 from commands import CommandContext, CommandRegistry
 from commands.cards import show_draft_card
-from commands.parsing import subject_id
+from commands.parsing import draft_button, subject_id
 from commands.social import approve_by_reaction
 
 log = structlog.get_logger(__name__)
@@ -136,8 +137,10 @@ class SlackHandlers:
             replies = await self.registry.dispatch(self.context, invocation)
             webhook = AsyncWebhookClient(str(body["response_url"]), session=self.http_session())
             for reply in replies:
+                card = blocks.notice_and_card(reply.render(), reply.card) if reply.card else None
                 await webhook.send(
                     text=blocks.message_text(reply.render()),
+                    blocks=card,
                     response_type="ephemeral" if reply.ephemeral else "in_channel",
                 )
 
@@ -147,25 +150,41 @@ class SlackHandlers:
         await ack()
         workflow = self.core.workflow
         try:
-            actor, draft_id = known_actor(body), subject_id(action.get("value"))
+            actor, (draft_id, seen) = known_actor(body), draft_button(action.get("value"))
             if action["action_id"] == "draft_approve":
-                outcome = await workflow.approve(actor, draft_id, Via.BUTTON)
+                outcome = await workflow.approve(actor, draft_id, Via.BUTTON, seen_revision=seen)
             elif action["action_id"] == "draft_cancel":
                 outcome = await workflow.cancel(actor, draft_id)
             else:
                 outcome = await workflow.retry(actor, draft_id)
+        except OutdatedCard as outdated:
+            await self._show_current(respond, outdated)
+            return
         except ChatOpsError as error:
             await _privately(respond, str(error))
             return
         if not outcome.changed:
             await _privately(respond, outcome.message)
 
+    async def _show_current(self, respond: Respond, outdated: OutdatedCard) -> None:
+        """Why nothing was approved, with the current card, for the clicker's eyes only."""
+        card = draft_card(
+            outdated.draft, zone=self.core.zone, network_label=self.core.network_label
+        )
+        await respond(
+            text=str(outdated),
+            blocks=blocks.notice_and_card(str(outdated), card),
+            response_type="ephemeral",
+            replace_original=False,
+        )
+
     async def _draft_for(
         self, body: dict[str, Any], action: dict[str, Any], respond: Respond
     ) -> Draft | None:
         """The draft a button names, or None after telling the clicker why not."""
         try:
-            return await self.core.workflow.get(subject_id(action.get("value")), known_actor(body))
+            draft_id = draft_button(action.get("value"))[0]
+            return await self.core.workflow.get(draft_id, known_actor(body))
         except ChatOpsError as error:
             await _privately(respond, str(error))
             return None
@@ -304,9 +323,10 @@ class SlackHandlers:
         message = reacted_message(event, team_of(body))
         if message is None:
             return
-        draft_id = await self.core.workflow.draft_for_card(message)
-        if draft_id is None:
+        shown = await self.core.workflow.shown_on(message)
+        if shown is None:
             return
+        draft_id, seen = shown
         channel = message.channel
         actor = Actor(
             PLATFORM, str(event.get("user", "")), "", channel.channel_id, channel.workspace_id
@@ -314,8 +334,18 @@ class SlackHandlers:
         invocation = Invocation(actor, message.channel, "react", reaction_name(event))
         try:
             await approve_by_reaction(
-                self.context, invocation, draft_id, reaction_name(event), added=added
+                self.context,
+                invocation,
+                draft_id,
+                reaction_name(event),
+                added=added,
+                seen_revision=seen,
             )
+        except OutdatedCard as outdated:
+            card = draft_card(
+                outdated.draft, zone=self.core.zone, network_label=self.core.network_label
+            )
+            await self.chat.post_ephemeral(message.channel, actor.user_id, str(outdated), card=card)
         except ChatOpsError as error:
             await self.chat.post_ephemeral(message.channel, actor.user_id, str(error))
 

@@ -101,7 +101,15 @@ def _card(card: Card, *, prefill: bool, limit: int | None) -> dict[str, Any]:
         "version": VERSION,
         "body": body,
         "actions": [
-            _action(card, action.action_id, action.label, action.value, action.style, prefill)
+            _action(
+                card,
+                action.action_id,
+                action.label,
+                action.value,
+                action.style,
+                action.revision,
+                prefill,
+            )
             for action in card.actions
         ],
     }
@@ -134,10 +142,25 @@ def _findings(card: Card, limit: int | None) -> list[dict[str, Any]]:
     return blocks
 
 
+def with_notice(content: dict[str, Any], notice: str) -> dict[str, Any]:
+    """An Adaptive Card with a message of ours at the top, e.g. why an approval from an
+    outdated card was refused, above the current card."""
+    banner = _line(plain_run(notice, color="Attention"))
+    return {**content, "body": [banner, *content.get("body", [])]}
+
+
 def _action(
-    card: Card, action_id: str, label: str, value: str, style: str, prefill: bool = True
+    card: Card,
+    action_id: str,
+    label: str,
+    value: str,
+    style: str,
+    revision: int | None,
+    prefill: bool = True,
 ) -> dict[str, Any]:
-    data = {"id": value, "kind": card.kind}
+    data: dict[str, Any] = {"id": value, "kind": card.kind}
+    if revision is not None:
+        data["revision"] = revision
     execute: dict[str, Any] = {
         "type": "Action.Execute",
         "title": label,

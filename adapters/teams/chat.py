@@ -106,11 +106,18 @@ class TeamsChat:
         result: dict[str, Any] = {}
 
         async def callback(context: TurnContext) -> None:
-            result["value"] = await work(context)
+            # The adapter's turn-error handler would swallow a failure (and post its text in
+            # the conversation): keep it, so the caller learns the card was not sent/updated.
+            try:
+                result["value"] = await work(context)
+            except Exception as error:
+                result["error"] = error
 
         if self.app_id:
             await self.adapter.continue_conversation(self.app_id, continuation, callback)
         else:
             anonymous = ClaimsIdentity(claims={}, authentication_type="Anonymous")
             await self.adapter.continue_conversation_with_claims(anonymous, continuation, callback)
+        if "error" in result:
+            raise result["error"]
         return str(result.get("value", ""))

@@ -11,6 +11,7 @@ from microsoft_agents.activity import (
     Activity,
     ActivityTypes,
     AdaptiveCardInvokeResponse,
+    Attachment,
     ChannelAccount,
     InvokeResponse,
 )
@@ -23,20 +24,21 @@ from adapters.teams.cards import (
     REASON_INPUT,
     TEXT_INPUT,
     adaptive_card,
+    with_notice,
 )
 from adapters.teams.chat import PLATFORM, TeamsChat, content_activity
 from adapters.teams.plain import plain_message
 from chatops.authz import workspace_refused
-from chatops.cards import alert_card, draft_card
+from chatops.cards import Card, alert_card, draft_card
 from chatops.core import Core
-from chatops.domain.errors import ChatOpsError
+from chatops.domain.errors import ChatOpsError, OutdatedCard
 from chatops.domain.types import Actor, ChannelRef, MessageRef, Via
 from chatops.interaction import Invocation, clean_text
 from chatops.storage.conversations import ConversationStore
 from chatops.workflow import NewDraft
 from commands import CommandContext, CommandRegistry
 from commands.cards import show_draft_card
-from commands.parsing import subject_id
+from commands.parsing import revision_of, subject_id
 from commands.social import approve_by_reaction
 
 log = structlog.get_logger(__name__)
@@ -154,7 +156,10 @@ class TeamsHandlers:
         command, text = parsed
         invocation = Invocation(actor_in(context), channel_of(context), command, text)
         for reply in await self.registry.dispatch(self.context, invocation):
-            await context.send_activity(plain_message(reply.render()))
+            if reply.card is None:
+                await context.send_activity(plain_message(reply.render()))
+            else:
+                await context.send_activity(_with_card(reply.render(), reply.card))
 
     async def on_card_action(
         self, context: TurnContext, state: TurnState, data: Any
@@ -193,6 +198,11 @@ class TeamsHandlers:
             if verb.startswith("alert_"):
                 return await self._alert_action(verb, subject, actor, values, channel_of(context))
             return await self._draft_action(verb, subject, actor, values)
+        except OutdatedCard as outdated:
+            card = draft_card(
+                outdated.draft, zone=self.core.zone, network_label=self.core.network_label
+            )
+            return _card_response(with_notice(adaptive_card(card), str(outdated)))
         except ChatOpsError as error:
             return factory.message(str(error))
         except ValueError:
@@ -206,7 +216,8 @@ class TeamsHandlers:
     ) -> AdaptiveCardInvokeResponse:
         workflow = self.core.workflow
         if verb == "draft_approve":
-            await workflow.approve(actor, draft_id, Via.BUTTON)
+            seen = revision_of(values.get("revision"))
+            await workflow.approve(actor, draft_id, Via.BUTTON, seen_revision=seen)
         elif verb == "draft_reject":
             await workflow.reject(actor, draft_id, str(values.get(REASON_INPUT, "")).strip())
         elif verb == "draft_edit":
@@ -255,9 +266,10 @@ class TeamsHandlers:
         if not target:
             return
         channel = channel_of(context)
-        draft_id = await self.core.workflow.draft_for_card(MessageRef(channel, str(target)))
-        if draft_id is None:
+        shown = await self.core.workflow.shown_on(MessageRef(channel, str(target)))
+        if shown is None:
             return
+        draft_id, seen = shown
         actor = actor_in(context)
         for reaction in reactions:
             kind = str(getattr(reaction, "type", "") or "")
@@ -271,8 +283,14 @@ class TeamsHandlers:
                     draft_id,
                     kind,
                     added=added,
+                    seen_revision=seen,
                     approval_reactions=self.approval_reactions,
                 )
+            except OutdatedCard as outdated:
+                card = draft_card(
+                    outdated.draft, zone=self.core.zone, network_label=self.core.network_label
+                )
+                await context.send_activity(_with_card(f"{actor.name or 'You'}: {outdated}", card))
             except ChatOpsError as error:
                 await context.send_activity(plain_message(f"{actor.name or 'You'}: {error}"))
             return
@@ -284,6 +302,17 @@ class TeamsHandlers:
             await context.send_activity(plain_message(FRIENDLY_ERROR))
         except Exception:
             log.warning("teams_error_reply_failed")
+
+
+def _with_card(text: str, card: Card) -> Activity:
+    """A message with a card below it (Teams has no private messages in a channel)."""
+    content = adaptive_card(card)
+    return Activity(
+        type="message",
+        text=text,
+        text_format="plain",
+        attachments=[Attachment(content_type=CONTENT_TYPE, content=content)],
+    )
 
 
 def _card_response(card: dict[str, Any]) -> AdaptiveCardInvokeResponse:

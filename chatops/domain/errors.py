@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from chatops.domain.types import Draft
+
 
 class ChatOpsError(Exception):
     """Base for errors whose message is written for the person in chat."""
@@ -21,6 +23,25 @@ class IllegalTransition(ChatOpsError):
 
 class NotAllowed(ChatOpsError):
     """The actor lacks the role or the relation to the draft that the action needs."""
+
+
+class OutdatedCard(NotAllowed):
+    """An approval from a card (or command) showing an older revision than the draft's own.
+
+    Nothing was approved: the person saw text that is no longer the draft's. `draft` is the
+    draft as it is now, so each adapter can show its current card; `seen` is the revision
+    the approver saw (0 for a button from before buttons carried revisions).
+    """
+
+    def __init__(self, draft: Draft, seen: int) -> None:
+        shown = f"revision {seen}" if seen else "an older version"
+        super().__init__(
+            f"Draft {draft.id} changed since that card was shown (you saw {shown}; it is now "
+            f"revision {draft.revision}), so I did not approve it.",
+            hint="Here is the current version: approve it if it is right.",
+        )
+        self.draft = draft
+        self.seen = seen
 
 
 class NotFound(ChatOpsError):

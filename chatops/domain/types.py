@@ -100,6 +100,15 @@ class MediaItem:
 
 
 @dataclass(frozen=True)
+class Author:
+    """Someone who wrote part of a draft: its creator, or anyone who changed its content."""
+
+    platform: str
+    user_id: str
+    name: str = ""
+
+
+@dataclass(frozen=True)
 class Approval:
     approver: str
     platform: str
@@ -132,10 +141,20 @@ class Draft:
     media: tuple[MediaItem, ...] = ()
     workspace: str = ""
     """The workspace the draft was written in, which alone may see and decide it."""
+    authors: tuple[Author, ...] = ()
+    """Everyone who wrote part of it, creator first; `author` is the creator alone."""
 
     @property
     def approvers(self) -> tuple[str, ...]:
         return tuple(approval.approver for approval in self.approvals)
+
+    def written_by(self, actor: Actor) -> bool:
+        """Whether `actor` wrote any part of it (created it or changed its content)."""
+        if actor.platform == self.author_platform and actor.user_id == self.author:
+            return True
+        return any(
+            a.platform == actor.platform and a.user_id == actor.user_id for a in self.authors
+        )
 
     @property
     def blocking_findings(self) -> tuple[Finding, ...]:

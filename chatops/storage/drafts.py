@@ -6,11 +6,13 @@ from collections.abc import Sequence
 from dataclasses import asdict
 from datetime import datetime
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import ColumnElement, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from chatops.domain.types import (
+    Actor,
     Approval,
+    Author,
     ChannelRef,
     Draft,
     DraftKind,
@@ -73,10 +75,12 @@ class DraftStore:
     async def awaiting_approval_by(
         self, user_id: str, workspace: str, *, limit: int = 20
     ) -> list[Draft]:
-        """Pending drafts of the workspace this person did not write and has not yet approved."""
+        """Pending drafts of the workspace this person wrote no part of and has not yet approved."""
         pending = await self.many([DraftState.PENDING], limit=limit * 5, workspace=workspace)
         return [
-            draft for draft in pending if draft.author != user_id and user_id not in draft.approvers
+            draft
+            for draft in pending
+            if all(a.user_id != user_id for a in draft.authors) and user_id not in draft.approvers
         ][:limit]
 
     async def add_approval(
@@ -123,7 +127,10 @@ class DraftStore:
         )
         return int(count or 0)
 
-    async def add_card(self, draft_id: int, ref: MessageRef, *, now: datetime) -> None:
+    async def add_card(
+        self, draft_id: int, ref: MessageRef, *, revision: int, now: datetime
+    ) -> None:
+        """Remember a posted card and the draft revision it displays."""
         self.session.add(
             CardRow(
                 draft_id=draft_id,
@@ -131,10 +138,24 @@ class DraftStore:
                 workspace_id=ref.channel.workspace_id,
                 channel_id=ref.channel.channel_id,
                 message_id=ref.message_id,
+                revision=revision,
                 created_at=now,
             )
         )
         await self.session.flush()
+
+    async def card_shows(self, ref: MessageRef, revision: int) -> None:
+        """The card message at `ref` was updated and now displays `revision`."""
+        await self.session.execute(update(CardRow).where(*_card_is(ref)).values(revision=revision))
+
+    async def shown_on(self, ref: MessageRef) -> tuple[int, int] | None:
+        """(draft id, revision displayed) of the card message at `ref`, if it is a card."""
+        found = (
+            await self.session.execute(
+                select(CardRow.draft_id, CardRow.revision).where(*_card_is(ref))
+            )
+        ).first()
+        return None if found is None else (int(found[0]), int(found[1]))
 
     async def cards(self, draft_id: int) -> list[MessageRef]:
         rows = await self.session.scalars(
@@ -146,14 +167,7 @@ class DraftStore:
         ]
 
     async def draft_for_card(self, ref: MessageRef) -> int | None:
-        return await self.session.scalar(
-            select(CardRow.draft_id).where(
-                CardRow.platform == ref.channel.platform,
-                CardRow.workspace_id == ref.channel.workspace_id,
-                CardRow.channel_id == ref.channel.channel_id,
-                CardRow.message_id == ref.message_id,
-            )
-        )
+        return await self.session.scalar(select(CardRow.draft_id).where(*_card_is(ref)))
 
     async def set_published(
         self, draft_id: int, *, external_id: str, url: str, now: datetime
@@ -197,6 +211,36 @@ class DraftStore:
                     )
                 )
         return [_draft(row, accounts[row.account_id], approvals[row.id]) for row in rows]
+
+
+def _card_is(ref: MessageRef) -> tuple[ColumnElement[bool], ...]:
+    return (
+        CardRow.platform == ref.channel.platform,
+        CardRow.workspace_id == ref.channel.workspace_id,
+        CardRow.channel_id == ref.channel.channel_id,
+        CardRow.message_id == ref.message_id,
+    )
+
+
+def author_json(author: Actor | Author) -> dict[str, str]:
+    """How `drafts.authors` stores one author."""
+    name = author.name
+    return {"platform": author.platform, "user_id": author.user_id, "name": name}
+
+
+def authors_with(draft: Draft, actor: Actor) -> list[dict[str, str]]:
+    """The draft's authors as stored, with `actor` added at the end unless already there."""
+    authors = [author_json(a) for a in draft.authors]
+    if not draft.written_by(actor):
+        authors.append(author_json(actor))
+    return authors
+
+
+def authors_from_json(row: DraftRow) -> tuple[Author, ...]:
+    data = row.authors or [{"platform": row.author_platform, "user_id": row.author}]
+    return tuple(
+        Author(str(a["platform"]), str(a["user_id"]), str(a.get("name") or "")) for a in data
+    )
 
 
 def findings_to_json(findings: Sequence[Finding]) -> list[dict[str, object]]:
@@ -255,4 +299,5 @@ def _draft(row: DraftRow, account: AccountRow, approvals: list[Approval]) -> Dra
         approvals=tuple(approvals),
         media=media_from_json(row.media or []),
         workspace=row.origin_workspace,
+        authors=authors_from_json(row),
     )

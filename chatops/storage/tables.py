@@ -95,6 +95,8 @@ class DraftRow(Base):
     error: Mapped[str | None] = mapped_column(Text)
     findings: Mapped[list[Any]] = mapped_column(JSON, default=list)
     media: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    authors: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    """Everyone who wrote part of it, creator first: {"platform", "user_id", "name"} each."""
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
 
@@ -115,7 +117,11 @@ class ApprovalRow(Base):
 
 
 class CardRow(Base):
-    """A chat message showing a draft, so reactions find the draft and updates find the card."""
+    """A chat message showing a draft, so reactions find the draft and updates find the card.
+
+    `revision` is the draft revision the message displays (updated only when an update of
+    the message succeeded): a reaction on it approves that revision and no other.
+    """
 
     __tablename__ = "cards"
     __table_args__ = (UniqueConstraint("platform", "workspace_id", "channel_id", "message_id"),)
@@ -126,6 +132,7 @@ class CardRow(Base):
     workspace_id: Mapped[str] = mapped_column(String(64), default="")
     channel_id: Mapped[str] = mapped_column(String(128))
     message_id: Mapped[str] = mapped_column(String(128))
+    revision: Mapped[int] = mapped_column(Integer)
     created_at: Mapped[datetime]
 
 

@@ -144,6 +144,7 @@ class FakeConnector(FakeServer):
         self._activity_ids = itertools.count(ACTIVITY_ID_BASE + 1)
         self._conversation_numbers = itertools.count(1)
         self._failures: deque[int] = deque()
+        self._update_failures: deque[int] = deque()
         # The sends and replies among ``calls``, told apart once from the parsed path.
         self._activity_posts: list[ConnectorCall] = []
         # Replaced on every change; waiters grab the current one and wake when it is set.
@@ -222,6 +223,13 @@ class FakeConnector(FakeServer):
         if not 400 <= status <= 599:
             raise ValueError(f"fail_next needs an error status, got {status}")
         self._failures.extend([status] * times)
+
+    def fail_next_update(self, status: int = 500, times: int = 1) -> None:
+        """Make the next ``times`` activity updates (``PUT .../activities/{id}``) answer ``status``,
+        as Teams does when a card cannot be replaced (deleted message, throttling, outage)."""
+        if not 400 <= status <= 599:
+            raise ValueError(f"fail_next_update needs an error status, got {status}")
+        self._update_failures.extend([status] * times)
 
     # -- plumbing --------------------------------------------------------------------------
 
@@ -316,6 +324,9 @@ class FakeConnector(FakeServer):
         return web.json_response({"id": self._next_activity_id()}, status=201)
 
     def _update_activity(self, call: ConnectorCall) -> web.Response:
+        if self._update_failures:
+            status = self._update_failures.popleft()
+            return _error(status, _ERROR_CODES.get(status, "ServiceError"), "Scripted failure")
         _require_activity(call.body)
         return web.json_response({"id": call.activity_id})
 
