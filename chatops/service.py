@@ -195,7 +195,9 @@ def build_service(
         role_policy=policy,
         notifier=notifier,
         workflow=workflow,
-        subscriptions=Subscriptions(db=db, clock=clock),
+        subscriptions=Subscriptions(
+            db=db, clock=clock, per_channel=settings.subscriptions_per_channel
+        ),
         roles=RoleAdmin(db=db, clock=clock, policy=policy),
         alerts=AlertDesk(db=db, clock=clock, notifier=notifier),
         curation=Curation(db=db, clock=clock, policy=policy, changed=scorers.invalidate),

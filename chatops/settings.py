@@ -44,6 +44,11 @@ class Settings(BaseSettings):
         validation_alias="CHATOPS_APPROVAL_REACTIONS",
     )
     required_approvals: int = Field(default=1, ge=1, validation_alias="CHATOPS_REQUIRED_APPROVALS")
+    # Each subscription may cost a network search at every poll; anyone in a channel may add
+    # one, so a channel's count is capped.
+    subscriptions_per_channel: int = Field(
+        default=20, ge=1, validation_alias="CHATOPS_SUBSCRIPTIONS_PER_CHANNEL"
+    )
     sandbox: bool = Field(default=False, validation_alias="CHATOPS_SANDBOX")
     sandbox_account: str = Field(
         default="PortAlderCity", validation_alias="CHATOPS_SANDBOX_ACCOUNT"
