@@ -158,13 +158,14 @@ def build_service(
 ) -> Service:
     clock = clock or SystemClock()
     db = Database(settings.database_url)
+    image_sources = settings.image_sources
     social: SocialPort
     if settings.uses_sandbox:
         social = SandboxNetwork(db=db, clock=clock, feed=demo_feed() if feed is None else feed)
     else:
         from adapters.x.network import XNetwork
 
-        social = XNetwork(settings, db=db, clock=clock)
+        social = XNetwork(settings, db=db, clock=clock, image_sources=image_sources)
     notifier = Notifier({}, zone=settings.zone, network_labels={social.network: social.label})
     policy = RolePolicy.from_settings(settings.admins, settings.approvers, open_platforms)
     health = HealthBoard(clock)
@@ -201,6 +202,7 @@ def build_service(
         roles=RoleAdmin(db=db, clock=clock, policy=policy),
         alerts=AlertDesk(db=db, clock=clock, notifier=notifier),
         curation=Curation(db=db, clock=clock, policy=policy, changed=scorers.invalidate),
+        image_sources=image_sources,
     )
     publisher = Publisher(
         db=db,

@@ -6,6 +6,7 @@ values they need, and production reads environment variables or a `.env` file.
 
 from __future__ import annotations
 
+import ipaddress
 from typing import Annotated
 from urllib.parse import quote, unquote_plus
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -14,6 +15,8 @@ from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
+
+from chatops.image_sources import ImageSources
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///chatops.db"
 
@@ -108,6 +111,13 @@ class Settings(BaseSettings):
     x_api_base_url: str = Field(
         default="https://api.twitter.com", validation_alias="X_API_BASE_URL"
     )
+    # Sites draft images may be fetched from (and their subdomains); empty: any public site.
+    image_hosts: CommaList = Field(default=(), validation_alias="CHATOPS_IMAGE_HOSTS")
+    # Non-public networks images may also come from, e.g. an intranet image server (CIDR list);
+    # empty: public addresses only, so a draft cannot make the worker fetch internal pages.
+    image_private_networks: CommaList = Field(
+        default=(), validation_alias="CHATOPS_IMAGE_PRIVATE_NETWORKS"
+    )
     x_poll_seconds: float = Field(default=30.0, gt=0, validation_alias="X_POLL_SECONDS")
     x_timeout_seconds: float = Field(default=20.0, gt=0, validation_alias="X_TIMEOUT_SECONDS")
 
@@ -118,6 +128,8 @@ class Settings(BaseSettings):
         "teams_approval_reactions",
         "link_allowlist",
         "phone_regions",
+        "image_hosts",
+        "image_private_networks",
         mode="before",
     )(_split_commas)
 
@@ -132,6 +144,25 @@ class Settings(BaseSettings):
                 "use a name such as America/Chicago or Europe/Paris"
             ) from error
         return value
+
+    @field_validator("image_private_networks")
+    @classmethod
+    def _networks(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for network in value:
+            try:
+                ipaddress.ip_network(network, strict=False)
+            except ValueError as error:
+                raise ValueError(
+                    f"CHATOPS_IMAGE_PRIVATE_NETWORKS: {network!r} is not a network; "
+                    "use addresses or CIDR ranges such as 10.20.0.0/16"
+                ) from error
+        return value
+
+    @property
+    def image_sources(self) -> ImageSources:
+        """Where draft images may be fetched from, as the adapters and commands check it."""
+        networks = (ipaddress.ip_network(n, strict=False) for n in self.image_private_networks)
+        return ImageSources(hosts=self.image_hosts, also_allowed=tuple(networks))
 
     @field_validator("approval_reactions")
     @classmethod

@@ -271,7 +271,7 @@ async def test_an_image_without_alt_text_blocks_approval_until_described(convers
         "/as alice", "/post --image https://a.gov/x.png --alt x Hi", "/social alt 2 3 nope"
     )
     assert "describes the `--image` before it" in await chat.say('/post --alt "lonely" Hello')
-    assert "not the web address of an image" in await chat.say(
+    assert "Image 1 cannot be used: its address is not a web address" in await chat.say(
         "/post --image /etc/passwd --alt x Hi"
     )
     assert "--at is given twice" in await chat.say('/post --at "tomorrow 9am" --at "friday 9am" Hi')

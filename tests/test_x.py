@@ -223,7 +223,7 @@ async def test_media_is_uploaded_with_its_alt_text(converse, fake_x) -> None:
     server = TestServer(app)
     await server.start_server()
     try:
-        chat = await on_x(converse, fake_x)
+        chat = await on_x(converse, fake_x, image_private_networks=("127.0.0.1/32",))
         url = str(server.make_url("/detour.png"))
         await chat.say(f'/post --image {url} --alt "Map of the Oak Ave detour" Detour tonight.')
         said = await chat.say("/as bob", "/social approve 1")
