@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
 from chatops.authz import RolePolicy
 from chatops.clock import Clock
 from chatops.curation import Curation
+from chatops.image_sources import ImageSources
 from chatops.inbox import AlertDesk
 from chatops.notify import Notifier
 from chatops.roles import RoleAdmin
@@ -29,6 +30,7 @@ class Core:
     roles: RoleAdmin
     alerts: AlertDesk
     curation: Curation
+    image_sources: ImageSources = field(default_factory=ImageSources)
 
     @property
     def network_label(self) -> str:

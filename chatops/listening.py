@@ -7,6 +7,8 @@ is refused stops and tells the admins which setting to check; the others go on.
 
 from __future__ import annotations
 
+import hashlib
+
 import structlog
 
 from chatops import rules
@@ -65,7 +67,11 @@ class MentionPoller:
 
 
 class SearchPollers:
-    """One saved search per subscription, each with its own cursor."""
+    """One saved search per distinct query, each with its own cursor.
+
+    Every search costs a request against the network's quota, so channels whose rules ask
+    the same search share it: its results go through the pipeline once, and routing hands
+    each matching mention to every subscription whose rule it meets, as for any mention."""
 
     def __init__(
         self,
@@ -89,11 +95,9 @@ class SearchPollers:
         async with self.db.transaction() as session:
             subscriptions = await MentionStore(session).subscriptions()
         totals = NOTHING
-        for subscription in subscriptions:
-            query = search_query(subscription)
-            if not query:
-                continue
-            source = f"{self.social.network}:search:{subscription.id}"
+        queries = dict.fromkeys(query for s in subscriptions if (query := search_query(s)))
+        for query in queries:
+            source = search_source(self.social.network, query)
             cursor = await _cursor(self.db, source)
             try:
                 batch = await self.social.search(query, cursor, limit=self.batch_size)
@@ -120,6 +124,11 @@ def search_query(subscription: Subscription) -> str:
         return rules.search_query(rules.parse_rule(subscription.rule), SEARCH_QUERY_LIMIT)
     except rules.RuleError:
         return ""
+
+
+def search_source(network: str, query: str) -> str:
+    """The cursor's key: the query itself, hashed to fit the key column whatever its length."""
+    return f"{network}:search:{hashlib.sha256(query.encode()).hexdigest()[:32]}"
 
 
 async def _cursor(db: Database, source: str) -> str | None:

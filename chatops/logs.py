@@ -22,7 +22,9 @@ class SecretScrubber:
     """A processor that replaces every configured secret value wherever it appears."""
 
     def __init__(self, secrets: Sequence[str]) -> None:
-        self._secrets = [secret for secret in secrets if len(secret) >= 4]
+        # Longest first: a secret inside another (a password and its encoded form) must not
+        # be replaced first and leave the rest of the longer one behind.
+        self._secrets = sorted((s for s in secrets if len(s) >= 4), key=len, reverse=True)
 
     def __call__(
         self, logger: object, method_name: str, event_dict: MutableMapping[str, Any]

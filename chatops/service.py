@@ -158,13 +158,14 @@ def build_service(
 ) -> Service:
     clock = clock or SystemClock()
     db = Database(settings.database_url)
+    image_sources = settings.image_sources
     social: SocialPort
     if settings.uses_sandbox:
         social = SandboxNetwork(db=db, clock=clock, feed=demo_feed() if feed is None else feed)
     else:
         from adapters.x.network import XNetwork
 
-        social = XNetwork(settings, db=db, clock=clock)
+        social = XNetwork(settings, db=db, clock=clock, image_sources=image_sources)
     notifier = Notifier(
         {}, zone=settings.zone, network_labels={social.network: social.label}, db=db
     )
@@ -199,10 +200,13 @@ def build_service(
         role_policy=policy,
         notifier=notifier,
         workflow=workflow,
-        subscriptions=Subscriptions(db=db, clock=clock),
+        subscriptions=Subscriptions(
+            db=db, clock=clock, per_channel=settings.subscriptions_per_channel
+        ),
         roles=RoleAdmin(db=db, clock=clock, policy=policy),
         alerts=AlertDesk(db=db, clock=clock, notifier=notifier),
         curation=Curation(db=db, clock=clock, policy=policy, changed=scorers.invalidate),
+        image_sources=image_sources,
     )
     publisher = Publisher(
         db=db,

@@ -6,11 +6,17 @@ values they need, and production reads environment variables or a `.env` file.
 
 from __future__ import annotations
 
+import ipaddress
 from typing import Annotated
+from urllib.parse import quote, unquote_plus
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+from chatops.image_sources import ImageSources
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///chatops.db"
 
@@ -43,6 +49,11 @@ class Settings(BaseSettings):
         validation_alias="CHATOPS_APPROVAL_REACTIONS",
     )
     required_approvals: int = Field(default=1, ge=1, validation_alias="CHATOPS_REQUIRED_APPROVALS")
+    # Each subscription may cost a network search at every poll; anyone in a channel may add
+    # one, so a channel's count is capped.
+    subscriptions_per_channel: int = Field(
+        default=20, ge=1, validation_alias="CHATOPS_SUBSCRIPTIONS_PER_CHANNEL"
+    )
     sandbox: bool = Field(default=False, validation_alias="CHATOPS_SANDBOX")
     sandbox_account: str = Field(
         default="PortAlderCity", validation_alias="CHATOPS_SANDBOX_ACCOUNT"
@@ -105,6 +116,13 @@ class Settings(BaseSettings):
     x_api_base_url: str = Field(
         default="https://api.twitter.com", validation_alias="X_API_BASE_URL"
     )
+    # Sites draft images may be fetched from (and their subdomains); empty: any public site.
+    image_hosts: CommaList = Field(default=(), validation_alias="CHATOPS_IMAGE_HOSTS")
+    # Non-public networks images may also come from, e.g. an intranet image server (CIDR list);
+    # empty: public addresses only, so a draft cannot make the worker fetch internal pages.
+    image_private_networks: CommaList = Field(
+        default=(), validation_alias="CHATOPS_IMAGE_PRIVATE_NETWORKS"
+    )
     x_poll_seconds: float = Field(default=30.0, gt=0, validation_alias="X_POLL_SECONDS")
     x_timeout_seconds: float = Field(default=20.0, gt=0, validation_alias="X_TIMEOUT_SECONDS")
 
@@ -116,6 +134,8 @@ class Settings(BaseSettings):
         "teams_approval_reactions",
         "link_allowlist",
         "phone_regions",
+        "image_hosts",
+        "image_private_networks",
         mode="before",
     )(_split_commas)
 
@@ -130,6 +150,25 @@ class Settings(BaseSettings):
                 "use a name such as America/Chicago or Europe/Paris"
             ) from error
         return value
+
+    @field_validator("image_private_networks")
+    @classmethod
+    def _networks(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for network in value:
+            try:
+                ipaddress.ip_network(network, strict=False)
+            except ValueError as error:
+                raise ValueError(
+                    f"CHATOPS_IMAGE_PRIVATE_NETWORKS: {network!r} is not a network; "
+                    "use addresses or CIDR ranges such as 10.20.0.0/16"
+                ) from error
+        return value
+
+    @property
+    def image_sources(self) -> ImageSources:
+        """Where draft images may be fetched from, as the adapters and commands check it."""
+        networks = (ipaddress.ip_network(n, strict=False) for n in self.image_private_networks)
+        return ImageSources(hosts=self.image_hosts, also_allowed=tuple(networks))
 
     @field_validator("approval_reactions")
     @classmethod
@@ -181,25 +220,69 @@ class Settings(BaseSettings):
             value = getattr(self, name)
             if isinstance(value, SecretStr) and value.get_secret_value():
                 values.append(value.get_secret_value())
-        password = _password_in_url(self.database_url)
-        if password:
-            values.append(password)
+        values += sorted(_url_passwords(self.database_url))
         return values
 
     def database_url_for_display(self) -> str:
-        """The database URL with any password masked, for logs and `doctor`."""
-        password = _password_in_url(self.database_url)
-        if not password:
-            return self.database_url
-        return self.database_url.replace(f":{password}@", ":***@", 1)
+        """The database URL with every password masked, for logs and `doctor`: the one after
+        the user name and any given as a query parameter (`?password=`, `?sslpassword=`,
+        which asyncpg and libpq accept too)."""
+        return _masked_url(self.database_url)
 
 
-def _password_in_url(url: str) -> str | None:
-    scheme_end = url.find("://")
-    at = url.rfind("@")
-    if scheme_end < 0 or at < 0:
-        return None
-    credentials = url[scheme_end + 3 : at]
-    if ":" not in credentials:
-        return None
-    return credentials.split(":", 1)[1] or None
+_PASSWORD_PARAMETERS = frozenset({"password", "sslpassword"})
+
+
+def _url_parts(url: str) -> tuple[str, str, str, list[str]]:
+    """(what comes before the password, the password as written, what follows it up to the
+    query, the query's fields), read from the text itself: a password with an unencoded
+    `@` or `:` ends at the last `@` before the host, where parsers (SQLAlchemy's too) stop
+    at the first and would take the rest for the host name."""
+    head, _, query = url.partition("?")
+    fields = query.split("&") if query else []
+    user_start = head.find("://") + 3
+    at = head.rfind("@")
+    if user_start < 3 or at < user_start:
+        return head, "", "", fields
+    user, colon, password = head[user_start:at].partition(":")
+    if not colon:
+        return head, "", "", fields
+    return head[:user_start] + user + ":", password, head[at:], fields
+
+
+def _password_field(field: str) -> tuple[str, str] | None:
+    name, equals, value = field.partition("=")
+    if equals and unquote_plus(name).lower() in _PASSWORD_PARAMETERS:
+        return name, value
+    return None
+
+
+def _url_passwords(url: str) -> set[str]:
+    """Every password in the URL, as written, decoded and encoded (a library may log the
+    URL either way), to scrub from logs."""
+    decoded = _url_passwords_as_read(url)
+    return decoded | {quote(password, safe="") for password in decoded}
+
+
+def _url_passwords_as_read(url: str) -> set[str]:
+    _, password, _, fields = _url_parts(url)
+    written = [password] if password else []
+    written += [found[1] for field in fields if (found := _password_field(field))]
+    passwords = {form for value in written if value for form in (value, unquote_plus(value))}
+    try:  # and as SQLAlchemy reads them, should it read them otherwise
+        parsed = make_url(url)
+    except (ArgumentError, ValueError):
+        return passwords
+    if parsed.password:
+        passwords.add(str(parsed.password))
+    for name, value in parsed.query.items():
+        if name.lower() in _PASSWORD_PARAMETERS:
+            passwords.update([value] if isinstance(value, str) else value)
+    return passwords
+
+
+def _masked_url(url: str) -> str:
+    before, password, after, fields = _url_parts(url)
+    shown = before + "***" + after if password else before + after
+    masked = [f"{found[0]}=***" if (found := _password_field(field)) else field for field in fields]
+    return shown + ("?" + "&".join(masked) if fields else "")

@@ -17,16 +17,33 @@ DIGEST_EXAMPLE = "`/alerts digest hourly` or `/alerts digest daily 08:00`"
 RULE_EXAMPLE = '/alerts subscribe flood OR "boil water" -spam lang:en min_score:40'
 
 
+DEFAULT_PER_CHANNEL = 20
+
+
 class Subscriptions:
-    def __init__(self, *, db: Database, clock: Clock) -> None:
+    def __init__(
+        self, *, db: Database, clock: Clock, per_channel: int = DEFAULT_PER_CHANNEL
+    ) -> None:
         self.db = db
         self.clock = clock
+        self.per_channel = per_channel
 
     async def subscribe(self, actor: Actor, channel: ChannelRef, rule: str) -> Subscription:
-        """Stores the rule in its canonical form, so what `/alerts list` shows is what runs."""
+        """Stores the rule in its canonical form, so what `/alerts list` shows is what runs.
+
+        A channel holds at most `per_channel` subscriptions: each may cost a search against
+        the network's quota at every poll, and anyone in the channel may add one."""
         parsed = parse_rule(rule)
         now = self.clock.now()
         async with self.db.transaction() as session:
+            held = len(await MentionStore(session).subscriptions(channel))
+            if held >= self.per_channel:
+                raise InvalidInput(
+                    f"This channel already has {held} subscriptions, the most a channel can "
+                    f"have ({self.per_channel}).",
+                    hint="Remove one with `/alerts unsubscribe ID` first; `/alerts list` shows "
+                    "their ids.",
+                )
             subscription = await MentionStore(session).subscribe(
                 channel,
                 rule=format_rule(parsed),

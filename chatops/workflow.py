@@ -7,7 +7,7 @@ the commit. A button, a command and a reaction all arrive here the same way.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
@@ -36,7 +36,7 @@ from chatops.domain.types import (
 from chatops.interaction import clean_text
 from chatops.logs import bind_draft
 from chatops.notify import Notifier
-from chatops.policy import check
+from chatops.policy import check, media_findings, require_checkable
 from chatops.ports import SocialPort
 from chatops.storage.audit import AuditLog
 from chatops.storage.database import Database
@@ -98,10 +98,11 @@ class DraftWorkflow:
         if not same_workspace(actor, channel.workspace_id):
             raise NotAllowed("You can only draft in a channel of your own workspace.")
         new = replace(new, text=clean_text(new.text))
+        require_checkable(new.text)
         account = self._account(new.account)
+        findings = (*media_findings(new.media), *await self._text_findings(new.text))
         now = self.clock.now()
         async with self.db.transaction() as session:
-            findings = await self._findings(session, new.text, new.media)
             store = DraftStore(session)
             account_row = await store.account(self.social.network, account, now=now)
             reply = new.reply_to
@@ -295,11 +296,13 @@ class DraftWorkflow:
             raise InvalidInput(
                 "The new text is empty.", hint=f"Example: `/social edit {draft_id} New text`."
             )
+        require_checkable(text)
+        text_findings = await self._text_findings(text)
         async with self.db.transaction() as session:
             store, row, draft = await self._locked(session, draft_id, actor)
             new_state = next_state(draft_id, draft.state, DraftEvent.EDIT)
             await self.roles.require_author_or_approver(session, actor, draft, "edit")
-            findings = await self._findings(session, text, draft.media)
+            findings = (*media_findings(draft.media), *text_findings)
             had_approvals = len(draft.approvals)
             self._move(row, new_state)
             row.text = text
@@ -327,8 +330,12 @@ class DraftWorkflow:
         self, actor: Actor, draft_id: int, number: int, alt_text: str
     ) -> Outcome:
         """Set an image's alt text: a change of content, so approvals are cleared like an edit."""
+        text = (await self.get(draft_id, actor)).text
+        text_findings = await self._text_findings(text)
         async with self.db.transaction() as session:
             store, row, draft = await self._locked(session, draft_id, actor)
+            if draft.text != text:  # edited meanwhile: a bounded recount beats a lost edit
+                text_findings = await self._text_findings(draft.text, session)
             if not 1 <= number <= len(draft.media):
                 count = len(draft.media)
                 raise InvalidInput(
@@ -344,7 +351,7 @@ class DraftWorkflow:
             row.media = media_to_json(media)
             row.revision += 1
             row.authors = authors_with(draft, actor)
-            row.findings = findings_to_json(await self._findings(session, draft.text, media))
+            row.findings = findings_to_json((*media_findings(media), *text_findings))
             await OutboxStore(session).cancel(draft_id, now=self.clock.now())
             await self._audit(
                 session, actor, "alt_text_set", draft, image=number, alt_text=alt_text.strip()
@@ -464,18 +471,28 @@ class DraftWorkflow:
         await self.notifier.draft_changed(draft, cards, message)
         return Outcome(draft, message)
 
-    async def _findings(
-        self, session: AsyncSession, text: str, media: Sequence[MediaItem]
+    async def _text_findings(
+        self, text: str, session: AsyncSession | None = None
     ) -> tuple[Finding, ...]:
         """The network's rules (the sandbox stands in for X, so it is held to X's) and the
-        agency's: its sensitive terms, its link allow list, its phone regions."""
+        agency's: its sensitive terms, its link allow list, its phone regions.
+
+        The check is CPU work of up to tens of milliseconds, so it runs outside the draft's
+        transaction (which would hold the draft's row lock, and on SQLite the whole database,
+        meanwhile): the terms are read in a short transaction of their own, unless the caller
+        already holds one. The images' findings are added by the caller, which knows them."""
+        if session is None:
+            async with self.db.transaction() as own:
+                terms = tuple(await ListStore(own).sensitive_terms())
+        else:
+            terms = tuple(await ListStore(session).sensitive_terms())
         network = "x" if self.social.network == "sandbox" else self.social.network
         rules = ComplianceRules(
-            terms=tuple(await ListStore(session).sensitive_terms()),
+            terms=terms,
             allowed_domains=self.compliance.allowed_domains,
             phone_regions=self.compliance.phone_regions,
         )
-        return check(text, network, media, rules).findings
+        return check(text, network, (), rules).findings
 
     def _move(self, row: DraftRow, state: DraftState) -> None:
         row.state = state.value

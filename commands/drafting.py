@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from chatops.domain.errors import ChannelUnavailable, InvalidInput
 from chatops.domain.types import Draft, MediaItem
+from chatops.image_sources import ImageSources
 from chatops.interaction import Invocation, Reply
 from chatops.scheduling import format_local, parse_when
 from chatops.workflow import NewDraft
@@ -34,20 +35,25 @@ async def post(ctx: CommandContext, invocation: Invocation, args: str) -> list[R
     if "--at" in options:
         scheduled = parse_when(options["--at"], now=ctx.core.clock.now(), zone=ctx.core.zone)
     new = NewDraft(
-        text=text, account=options.get("--account"), scheduled_at=scheduled, media=_media(options)
+        text=text,
+        account=options.get("--account"),
+        scheduled_at=scheduled,
+        media=_media(options, ctx.core.image_sources),
     )
     draft = await ctx.core.workflow.create(invocation.actor, invocation.channel, new)
     return [await _show_and_receipt(ctx, invocation, draft)]
 
 
-def _media(options: Options) -> tuple[MediaItem, ...]:
-    """`--image URL` starts an image; an `--alt TEXT` after it describes that image."""
+def _media(options: Options, sources: ImageSources) -> tuple[MediaItem, ...]:
+    """`--image URL` starts an image; an `--alt TEXT` after it describes that image. An
+    address the worker would refuse to fetch is refused now, before anyone approves."""
     media: list[MediaItem] = []
     for name, value in options.pairs:
         if name == "--image":
-            if not value.startswith(("https://", "http://")):
+            refusal = sources.url_refusal(value)
+            if refusal is not None:
                 raise InvalidInput(
-                    f"{value!r} is not the web address of an image.",
+                    f"Image {len(media) + 1} cannot be used: {refusal}.",
                     hint=f"Example: `{IMAGE_EXAMPLE}`",
                 )
             media.append(MediaItem(value))

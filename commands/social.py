@@ -116,6 +116,14 @@ async def alt(ctx: CommandContext, invocation: Invocation, args: str) -> list[Re
             "`/social alt` needs the description after the id (and image number).",
             hint=f"Example: `{example}`",
         )
+    draft = await ctx.core.workflow.get(draft_id)
+    if 1 <= number <= len(draft.media):
+        refusal = ctx.core.image_sources.url_refusal(draft.media[number - 1].url)
+        if refusal is not None:  # say so now: it would fail at publication
+            raise InvalidInput(
+                f"Image {number} of draft {draft_id} cannot be published: {refusal}.",
+                hint="Start a new draft with an image from a public web site.",
+            )
     outcome = await ctx.core.workflow.describe_image(invocation.actor, draft_id, number, text)
     return [Reply(outcome.message)]
 

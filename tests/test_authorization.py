@@ -28,12 +28,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from adapters.console.chat import ConsoleChat
+from adapters.console.session import CHANNEL as CONSOLE_CHANNEL
 from adapters.console.session import ConsoleSession
 from adapters.web.app import build_web_app
 from chatops.domain.types import Actor, ChannelRef, DraftState, MediaItem, MessageRef, Role
 from chatops.service import Service, build_service
 from chatops.storage.drafts import DraftStore
 from chatops.workflow import NewDraft
+from commands.cards import show_draft_card
 from tests.fakes.slack import FakeSlack
 from tests.fakes.teams import FakeConnector, invoke_action_activity, reaction_activity
 from tests.harness import make_settings
@@ -125,6 +127,8 @@ async def new_draft(rig: Rig, author: str, home: tuple[str, str, str]) -> int:
             media=(MediaItem("https://example.gov/map.png", "Map"),),
         ),
     )
+    if platform == "console":  # the card a console `/react` reacts to
+        await show_draft_card(rig.console.context, CONSOLE_CHANNEL, draft)
     async with rig.service.db.transaction() as session:
         store = DraftStore(session)
         now = rig.service.clock.now()

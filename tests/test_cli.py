@@ -65,6 +65,15 @@ def test_check_prints_findings_and_exit_status() -> None:
     assert "blocking: The text is 300/280 characters" in long.stdout
 
 
+def test_check_refuses_text_too_long_to_be_a_post_at_once() -> None:
+    """Before, 6,000 characters of dotted words kept `chatops check` busy for 40 s."""
+    started = time.monotonic()
+    refused = run(["check", "a." * 3000], "sqlite+aiosqlite:///unused.db", timeout=30)
+    assert time.monotonic() - started < 15  # the interpreter's start-up included
+    assert refused.returncode == 2
+    assert "The text is 6,000 characters; drafts can be at most 2,000" in refused.stderr
+
+
 def test_acceptance_transcript_and_audit_export(empty_database: str, backend: str) -> None:
     if backend == "postgres":
         assert run(["db", "upgrade"], empty_database).returncode == 0

@@ -176,6 +176,15 @@ async def test_too_long_draft_has_a_blocking_finding_and_cannot_be_approved(conv
     assert "State: Published" in await chat.say("/as bob", "/social approve 1")
 
 
+async def test_an_edit_too_long_to_be_a_post_is_refused_and_the_draft_kept(converse) -> None:
+    chat = await converse(user="alice")
+    await chat.say("/post Sandbags at Pier 3.")
+    refused = await chat.say("/social edit 1 " + "a." * 3000)
+    assert "The text is 6,000 characters; drafts can be at most 2,000" in refused
+    draft = await chat.service.core.workflow.get(1)
+    assert (draft.text, draft.revision) == ("Sandbags at Pier 3.", 1)
+
+
 async def test_reply_to_a_sandbox_mention(converse) -> None:
     chat = await converse(user="alice")
     said = await chat.say(
@@ -262,7 +271,7 @@ async def test_an_image_without_alt_text_blocks_approval_until_described(convers
         "/as alice", "/post --image https://a.gov/x.png --alt x Hi", "/social alt 2 3 nope"
     )
     assert "describes the `--image` before it" in await chat.say('/post --alt "lonely" Hello')
-    assert "not the web address of an image" in await chat.say(
+    assert "Image 1 cannot be used: its address is not a web address" in await chat.say(
         "/post --image /etc/passwd --alt x Hi"
     )
     assert "--at is given twice" in await chat.say('/post --at "tomorrow 9am" --at "friday 9am" Hi')

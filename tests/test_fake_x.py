@@ -424,7 +424,10 @@ async def test_media_upload_with_alt_text(
     headers = oauth1_headers(metadata_url, **{"Content-Type": "application/json"})
     async with session.request("POST", metadata_url, json=body, headers=headers) as response:
         assert response.status == 200
-        assert await response.json() == {"data": {"associated_metadata": True, "id": media_id}}
+        associated = {"alt_text": {"text": "Map of snow routes"}}
+        assert await response.json() == {
+            "data": {"id": media_id, "associated_metadata": associated}
+        }
     assert fake.media[media_id] == {
         "bytes": len(PNG_1X1),
         "category": "tweet_image",

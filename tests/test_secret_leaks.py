@@ -506,3 +506,52 @@ async def test_chatops_console_never_prints_a_secret(
     assert secret_slack.calls_to("chat.postMessage"), "the admin was not warned on Slack"
     assert_no_secret(out, ALL_SECRETS, "the console's stdout")
     assert_no_secret(err, ALL_SECRETS, "the console's stderr")
+
+
+# A password can also be a query parameter (asyncpg and libpq read `password` and libpq
+# `sslpassword` there), percent-encoded, or written with a raw `@`, which URL parsers take
+# for the end of the user information.
+URL_PASSWORD = "ZQ7db@PASS:word"
+_AT = "127.0.0.1:5432/{db}"
+_ENCODED = quote(URL_PASSWORD, safe="")
+PASSWORD_URLS = {
+    "query parameter": f"postgresql+asyncpg://postgres@{_AT}?password={_ENCODED}",
+    "sslpassword": f"postgresql+asyncpg://postgres@{_AT}?sslmode=prefer&sslpassword={_ENCODED}",
+    "percent-encoded": f"postgresql+asyncpg://postgres:{_ENCODED}@{_AT}",
+    "raw @ and :": f"postgresql+asyncpg://postgres:{URL_PASSWORD}@{_AT}",
+}
+
+
+@pytest.mark.parametrize("form", list(PASSWORD_URLS))
+async def test_chatops_doctor_hides_a_database_password_in_any_form(
+    form: str, tmp_path: Path
+) -> None:
+    url = PASSWORD_URLS[form].format(db=f"chatops_missing_{uuid.uuid4().hex[:8]}")
+    env = command_environment(
+        url, SLACK_API_BASE_URL="http://127.0.0.1:9/api/", X_API_BASE_URL="http://127.0.0.1:9"
+    )
+    code, out, err = await run_chatops(["-v", "doctor"], env, tmp_path)
+    assert code == 1, err
+    assert "postgresql+asyncpg://postgres" in out  # unreachable, or not usable at all
+    assert "***" in out
+    secrets = {"DATABASE_URL password": URL_PASSWORD, "its first part": "ZQ7db"}
+    assert_no_secret(out, secrets, "doctor's stdout")
+    assert_no_secret(err, secrets, "doctor's stderr")
+
+
+@pytest.mark.parametrize("form", list(PASSWORD_URLS))
+def test_logs_are_scrubbed_of_a_database_password_in_any_form(
+    form: str, capture_logs: Callable[[Settings], io.StringIO]
+) -> None:
+    url = PASSWORD_URLS[form].format(db="chatops")
+    settings = Settings(DATABASE_URL=url)
+    logs = capture_logs(settings)
+    log_canaries({"password": URL_PASSWORD, "encoded": quote(URL_PASSWORD, safe="")})
+    log = structlog.get_logger("tests.secret_leaks")
+    log.info("given", url=url)
+    log.info("shown", url=settings.database_url_for_display())
+    output = logs.getvalue()
+    assert_canaries_redacted(output)
+    secrets = {"DATABASE_URL password": URL_PASSWORD, "its first part": "ZQ7db"}
+    assert_no_secret(output, secrets, "the logs")
+    assert_no_secret(settings.database_url_for_display(), secrets, "the URL as displayed")

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import time
+
 from chatops.domain.types import DraftState
+from chatops.policy import MAX_TEXT_CHARS
 from tests.slack_harness import (
     ADMIN,
     APPROVER,
@@ -182,3 +185,31 @@ async def test_roles_are_granted_by_admins_with_slack_mentions(slack) -> None:
     await slack.click("draft_approve", slack.button_value(1), STRANGER, ts)
     await eventually(lambda: _state_is(slack, DraftState.PUBLISHED, publish=True))
     assert APPROVER_2  # a second configured approver exists but was not needed
+
+
+async def test_an_over_long_post_is_refused_at_once_and_names_the_limit(slack) -> None:
+    """6,000 characters of dotted words used to hold the event loop for about 40 s."""
+    started = time.monotonic()
+    response = await slack.command("/post", "a." * 3000)
+    assert response.status == 200
+    await eventually(lambda: _has_response(slack, "can be at most"), within=2)
+    assert time.monotonic() - started < 2
+    [reply] = [r for r in slack.responses() if "can be at most" in r["text"]]
+    assert reply["response_type"] == "ephemeral"
+    expected = f"The text is 6,000 characters; drafts can be at most {MAX_TEXT_CHARS:,}"
+    assert expected in reply["text"]
+    assert slack.card_posts() == []
+
+
+async def test_healthz_answers_while_the_longest_allowed_draft_is_checked(slack) -> None:
+    """The hardest text for twitter-text's link finder, at the longest length allowed."""
+    text = ("a." * MAX_TEXT_CHARS)[: MAX_TEXT_CHARS - 6] + "a-.com"
+    await slack.command("/post", text)
+    latencies = []
+    deadline = time.monotonic() + 20
+    while not slack.card_posts() and time.monotonic() < deadline:
+        started = time.monotonic()
+        assert (await slack.client.get("/healthz")).status == 200
+        latencies.append(time.monotonic() - started)
+    assert slack.card_posts(), "the draft's card was never posted"
+    assert max(latencies) < 0.1, f"/healthz took {max(latencies):.2f} s"

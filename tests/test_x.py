@@ -16,6 +16,7 @@ from chatops.domain.types import DraftState
 from chatops.listening import MentionPoller
 from chatops.storage.mentions import MentionStore
 from tests.fakes.x import FakeX
+from tests.slack_harness import SlackDriver, eventually
 
 PNG = base64.b64decode(
     "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg=="
@@ -223,7 +224,7 @@ async def test_media_is_uploaded_with_its_alt_text(converse, fake_x) -> None:
     server = TestServer(app)
     await server.start_server()
     try:
-        chat = await on_x(converse, fake_x)
+        chat = await on_x(converse, fake_x, image_private_networks=("127.0.0.1/32",))
         url = str(server.make_url("/detour.png"))
         await chat.say(f'/post --image {url} --alt "Map of the Oak Ave detour" Detour tonight.')
         said = await chat.say("/as bob", "/social approve 1")
@@ -317,3 +318,56 @@ async def test_an_approval_wakes_the_publisher_at_once(converse) -> None:
     finally:
         workers.stop()
         await running
+
+
+async def test_channels_with_the_same_rule_share_one_search_per_poll(
+    fake_slack, database_url, fake_x
+) -> None:
+    """Each search costs X quota: two channels asking the same thing cost one request, and
+    both channels still get the alert."""
+
+    slack = await SlackDriver.start(fake_slack, database_url, **x_settings(fake_x))
+    try:
+        commands = [("C0001", "flood"), ("C0002", "flood"), ("C0002", "boil water")]
+        for count, (channel, rule) in enumerate(commands, start=1):
+            await slack.command("/alerts", f"subscribe {rule}", channel_id=channel)
+
+            async def subscribed(count: int = count) -> bool:
+                held = await slack.service.core.subscriptions.of_workspace("slack", "T0001")
+                return len(held) == count
+
+            await eventually(subscribed)
+        fake_x.add_mention("Flood on Main St, is it closed?", mentions_account=False)
+        searches = slack.service.pollers[1][0]
+        result = await searches.poll_once()
+        queries = [r.query["query"] for r in fake_x.requests_to("GET", "/2/tweets/search/recent")]
+        assert sorted(queries) == ["boil water", "flood"]
+        assert (result.stored, result.alerts) == (1, 2)
+        await searches.poll_once()  # each query resumes from its own cursor
+        again = [r.query for r in fake_x.requests_to("GET", "/2/tweets/search/recent")][2:]
+        assert sorted(q["query"] for q in again) == ["boil water", "flood"]
+        assert all("since_id" in q for q in again if q["query"] == "flood")
+    finally:
+        await slack.close()
+
+
+async def test_a_channel_holds_at_most_the_configured_number_of_subscriptions(
+    converse, fake_x
+) -> None:
+    chat = await on_x(converse, fake_x, subscriptions_per_channel=3)
+    for word in ("flood", "storm", "outage"):
+        assert "Subscribed" in await chat.say(f"/alerts subscribe {word}")
+    refused = await chat.say("/alerts subscribe sandbags")
+    assert "already has 3 subscriptions, the most a channel can have (3)" in refused
+    assert "/alerts unsubscribe ID" in refused
+    assert len(await chat.service.core.subscriptions.of_workspace("console", "")) == 3
+    await chat.say("/alerts unsubscribe 1")
+    assert "Subscribed" in await chat.say("/alerts subscribe sandbags")
+
+
+async def test_the_twenty_first_subscription_is_refused_by_default(converse, fake_x) -> None:
+    chat = await on_x(converse, fake_x)
+    for number in range(20):
+        await chat.say(f"/alerts subscribe word{number}")
+    refused = await chat.say("/alerts subscribe word20")
+    assert "already has 20 subscriptions, the most a channel can have (20)" in refused

@@ -66,7 +66,8 @@ def mention_from(tweet: Mapping[str, Any], users: Mapping[str, Mapping[str, Any]
         refers_to=refers_to,
         metrics={
             "likes": int(metrics.get("like_count", 0)),
-            "reposts": int(metrics.get("retweet_count", 0)),
+            # X's current OpenAPI names it repost_count; older answers say retweet_count.
+            "reposts": int(metrics.get("repost_count", metrics.get("retweet_count", 0))),
             "replies": int(metrics.get("reply_count", 0)),
             "quotes": int(metrics.get("quote_count", 0)),
         },

@@ -1,5 +1,6 @@
 """Images through X's v2 media upload, which tweepy does not offer: signed by hand with
-OAuth 1.0a (oauthlib, which tweepy itself uses) over the shared session."""
+OAuth 1.0a (oauthlib, which tweepy itself uses) over the shared session. The image itself is
+fetched by `adapters.images`, from public addresses only."""
 
 from __future__ import annotations
 
@@ -8,54 +9,46 @@ from typing import Any
 import aiohttp
 from oauthlib.oauth1 import Client as OAuth1
 
+from adapters.images import ImageUnavailable, fetch_image
 from adapters.x.session import CANONICAL_ROOT, RootedSession
 from chatops.domain.errors import PublishError
 from chatops.domain.types import MediaItem
+from chatops.image_sources import ImageSources, image_refused
 
 UPLOAD = "/2/media/upload"
 METADATA = "/2/media/metadata"
-MAX_IMAGE_BYTES = 5 * 1024 * 1024
 
 
 class MediaUploader:
-    def __init__(self, session: RootedSession, signer: OAuth1) -> None:
+    def __init__(
+        self, session: RootedSession, signer: OAuth1, sources: ImageSources | None = None
+    ) -> None:
         self.session = session
         self.signer = signer
+        self.sources = sources or ImageSources()
 
-    async def upload(self, item: MediaItem) -> str:
-        """Fetch the image, upload it, attach its alt text; return X's media id."""
-        content, content_type = await self._fetch(item.url)
+    async def upload(self, item: MediaItem, number: int = 1) -> str:
+        """Fetch the image (from a public address only), upload it, attach its alt text;
+        return X's media id. `number` names the image in what the card says."""
+        try:
+            content, content_type = await fetch_image(
+                item.url, self.sources, client_timeout=self.session.timeout
+            )
+        except ImageUnavailable as error:
+            raise PublishError(
+                image_refused(number, error.reason), retryable=error.retryable
+            ) from None
         form = aiohttp.FormData()
         form.add_field("media", content, filename="image", content_type=content_type)
         form.add_field("media_category", "tweet_image")
         answer = await self._post(UPLOAD, data=form)
         media_id = str((answer.get("data") or {}).get("id", ""))
         if not media_id:
-            raise PublishError(f"X did not accept the image {item.url}", retryable=False)
+            raise PublishError(f"X did not accept image {number}", retryable=False)
         if item.alt_text:
             body = {"id": media_id, "metadata": {"alt_text": {"text": item.alt_text}}}
             await self._post(METADATA, json=body)
         return media_id
-
-    async def _fetch(self, url: str) -> tuple[bytes, str]:
-        try:
-            async with self.session.session.get(url) as response:
-                if response.status != 200:
-                    raise PublishError(
-                        f"the image {url} could not be fetched (HTTP {response.status})",
-                        retryable=response.status >= 500,
-                    )
-                content_type = response.headers.get("Content-Type", "").split(";")[0]
-                if not content_type.startswith("image/"):
-                    raise PublishError(f"{url} is not an image ({content_type})", retryable=False)
-                content = await response.content.read(MAX_IMAGE_BYTES + 1)
-        except aiohttp.ClientError as error:
-            raise PublishError(
-                f"the image {url} could not be fetched ({error})", retryable=True
-            ) from error
-        if len(content) > MAX_IMAGE_BYTES:
-            raise PublishError(f"the image {url} is larger than 5 MB", retryable=False)
-        return content, content_type
 
     async def _post(self, route: str, **kwargs: Any) -> dict[str, Any]:
         _, headers, _ = self.signer.sign(CANONICAL_ROOT + route, http_method="POST")

@@ -51,6 +51,7 @@ from adapters.x.session import RootedSession
 from chatops.clock import Clock
 from chatops.domain.errors import CredentialRejected, PublishError
 from chatops.domain.types import Mention
+from chatops.image_sources import ImageSources
 from chatops.ports import MentionBatch, PublishedPost, PublishRequest
 from chatops.settings import Settings
 from chatops.storage.database import Database
@@ -81,6 +82,7 @@ class XNetwork:
         backoff_cap: float = 60.0,
         attempts: int = 5,
         limits: EndpointLimits | None = None,
+        image_sources: ImageSources | None = None,
     ) -> None:
         self.db = db
         self.clock = clock
@@ -108,7 +110,9 @@ class XNetwork:
             return_type=aiohttp.ClientResponse,
         )
         self.writer.session = self.session
-        self.media = MediaUploader(self.session, OAuth1(key, secret, token, token_secret))
+        self.media = MediaUploader(
+            self.session, OAuth1(key, secret, token, token_secret), image_sources
+        )
         self.user_id: str | None = None
         self.username: str | None = None
 
@@ -183,7 +187,10 @@ class XNetwork:
 
     async def publish(self, request: PublishRequest) -> PublishedPost:
         username = await self._publishing_identity()
-        media_ids = [await self.media.upload(item) for item in request.media]
+        media_ids = [
+            await self.media.upload(item, number)
+            for number, item in enumerate(request.media, start=1)
+        ]
         await self.limits.wait("tweets:create")
         try:
             response = await self.writer.create_tweet(

@@ -232,6 +232,8 @@ class XRequest:
     json: Any | None
     form: dict[str, Any]
     auth: str
+    status: int = 0
+    answer: Any = None  # the JSON body the fake answered with, when a route handled it
 
 
 @dataclass
@@ -601,7 +603,8 @@ class FakeX(FakeServer):
                 await request.read()
 
         auth = self._authenticate(request, signed_body)
-        self.requests.append(XRequest(request.method, path, query, json_body, form, auth))
+        recorded = XRequest(request.method, path, query, json_body, form, auth)
+        self.requests.append(recorded)
 
         for slow in self._slow:
             if slow.times > 0 and path.startswith(slow.prefix):
@@ -638,6 +641,7 @@ class FakeX(FakeServer):
             status, body = await route.handler(call)
         except _XError as exc:
             status, body = exc.status, exc.body
+        recorded.status, recorded.answer = status, body
         return _json(status, body, headers)
 
     def _match(self, method: str, path: str) -> tuple[_Route | None, dict[str, str]]:
@@ -826,7 +830,10 @@ class FakeX(FakeServer):
             out["reply_settings"] = "everyone"
         if "public_metrics" in fields:
             replies = sum(1 for t in self._tweets.values() if t.in_reply_to == tweet.id)
+            # Both names: X's OpenAPI (2.167) requires repost_count, clients still read the
+            # retweet_count the API has always sent.
             out["public_metrics"] = {
+                "repost_count": tweet.reposts,
                 "retweet_count": tweet.reposts,
                 "reply_count": replies,
                 "like_count": tweet.likes,
@@ -849,10 +856,12 @@ class FakeX(FakeServer):
         if "created_at" in fields:
             out["created_at"] = _iso(user.created_at)
         if "public_metrics" in fields:
-            out["public_metrics"] = {
+            posts = sum(1 for t in self._tweets.values() if t.author_id == user.id)
+            out["public_metrics"] = {  # post_count per X's OpenAPI, tweet_count as X sends it
                 "followers_count": user.followers,
                 "following_count": user.following,
-                "tweet_count": sum(1 for t in self._tweets.values() if t.author_id == user.id),
+                "post_count": posts,
+                "tweet_count": posts,
                 "listed_count": user.listed,
             }
         return out
@@ -1137,7 +1146,9 @@ class FakeX(FakeServer):
                 f"$.metadata.alt_text.text: must be at most {MAX_ALT_TEXT} characters long"
             )
         self.media[media_id]["alt_text"] = alt_text
-        return 200, {"data": {"associated_metadata": True, "id": media_id}}
+        # X's OpenAPI (CreateMediaMetadataResponseData): the metadata now associated, an object.
+        associated = {"alt_text": {"text": alt_text}}
+        return 200, {"data": {"id": media_id, "associated_metadata": associated}}
 
 
 # -- responses and errors ------------------------------------------------------------------
