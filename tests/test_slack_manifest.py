@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
+import pytest
 import yaml
 from jsonschema import Draft7Validator
 from referencing import Registry, Resource
@@ -32,8 +34,20 @@ def test_manifest_declares_every_command_scope_event_and_url() -> None:
     assert features["app_home"]["home_tab_enabled"]
 
 
-SCHEMAS = Path(__file__).resolve().parent / "schemas" / "slack-manifest"
+# Slack's published manifest schema (github.com/slackapi/manifest-schema, v0.5.0) is on no
+# package registry, and what is fetched from a repository is not committed here: it is read
+# from shared/ beside the checkout (where CI lays it) or from CHATOPS_SLACK_MANIFEST_SCHEMA.
+SCHEMAS = Path(
+    os.environ.get(
+        "CHATOPS_SLACK_MANIFEST_SCHEMA",
+        Path(__file__).resolve().parents[2] / "shared" / "schemas" / "slack-manifest",
+    )
+)
 SCHEMA_URL = "https://raw.githubusercontent.com/slackapi/manifest-schema/v0.5.0/schemas/"
+needs_schema = pytest.mark.skipif(
+    not (SCHEMAS / "manifest.schema.json").is_file(),
+    reason=f"Slack's manifest schema (slackapi/manifest-schema v0.5.0) is not in {SCHEMAS}",
+)
 
 
 def manifest_validator() -> Draft7Validator:
@@ -49,6 +63,7 @@ def manifest_validator() -> Draft7Validator:
     return Draft7Validator(main, registry=registry)
 
 
+@needs_schema
 def test_manifest_matches_slacks_published_schema() -> None:
     manifest = yaml.safe_load(MANIFEST.read_text(encoding="utf-8"))
     errors = [
@@ -57,6 +72,7 @@ def test_manifest_matches_slacks_published_schema() -> None:
     assert errors == []
 
 
+@needs_schema
 def test_the_schema_refuses_what_slack_refuses() -> None:
     """Not vacuous: a command without a slash, a 33-character command, an unknown key."""
     manifest = yaml.safe_load(MANIFEST.read_text(encoding="utf-8"))
