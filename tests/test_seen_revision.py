@@ -8,22 +8,21 @@ each driven as people use them, on SQLite and PostgreSQL.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import pytest
-from aiohttp.test_utils import TestClient, TestServer
 
-from adapters.web.app import build_web_app
+import tests.test_teams as teams_tests
 from chatops.domain.errors import InvalidInput
 from chatops.domain.types import DraftState
-from chatops.service import build_service
 from chatops.storage.audit import AuditLog
 from chatops.storage.drafts import DraftStore
 from commands.parsing import UNSEEN_REVISION, draft_button, revision_of
-from tests.fakes.teams import FakeConnector
-from tests.harness import make_settings
 from tests.slack_harness import APPROVER, AUTHOR, SlackDriver, block_text, eventually
-from tests.test_teams import ALICE, BOB, TeamsDriver, approve_data, card_text
+from tests.test_teams import (
+    ALICE,
+    BOB,
+    approve_data,
+    card_text,
+)
 
 ROAD = "Road closure on Main St tonight 8pm-6am. Detour via Oak Ave."
 FIXED = "Road closure on Main St tonight 9pm-6am. Detour via Elm St."
@@ -294,23 +293,8 @@ async def test_slack_card_names_every_author_and_the_editor_cannot_approve(slack
 
 # -- Teams --------------------------------------------------------------------------------
 
-
-@pytest.fixture
-async def teams(database_url: str) -> AsyncIterator[TeamsDriver]:
-    async with FakeConnector() as fake:
-        settings = make_settings(
-            database_url,
-            teams_enabled=True,
-            teams_allow_anonymous=True,
-            approvers=(BOB,),
-            admins=(BOB,),
-        )
-        service = build_service(settings)
-        client = TestClient(TestServer(build_web_app(service)))
-        await client.start_server()
-        yield TeamsDriver(fake, service, client)
-        await client.close()
-        await service.close()
+# The Teams driver of the Teams tests, which also validates every card the connector received.
+teams = teams_tests.teams
 
 
 async def test_teams_approve_on_a_card_whose_update_failed_is_refused(teams) -> None:
