@@ -79,7 +79,7 @@ def _chat(settings: Settings) -> list[Check]:
     if settings.teams_app_id and not settings.teams_app_password:
         results.append((False, "Teams: TEAMS_APP_ID is set but TEAMS_APP_PASSWORD is not"))
     elif settings.teams_app_id:
-        results.append((True, "Teams: configured with an app id"))
+        results.append((True, f"Teams: configured with an app id; {_teams_tenants(settings)}"))
     elif settings.teams_anonymous:
         results.append(
             (
@@ -93,3 +93,15 @@ def _chat(settings: Settings) -> list[Check]:
     else:
         results.append((True, "Teams: not configured"))
     return results
+
+
+def _teams_tenants(settings: Settings) -> str:
+    """Which tenants the bot answers: an app any tenant may install is open to all of them."""
+    if settings.teams_tenant_id:
+        return f"only tenant {settings.teams_tenant_id} is accepted"
+    if settings.workspaces:
+        return "tenants limited by CHATOPS_WORKSPACES"
+    return (
+        "any tenant that installs the app is accepted (set TEAMS_TENANT_ID, or list tenants "
+        "in CHATOPS_WORKSPACES, to limit it)"
+    )

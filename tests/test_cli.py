@@ -300,6 +300,13 @@ def test_doctor_fails_teams_without_an_identity(tmp_path: Path) -> None:
     local = doctor(TEAMS_ALLOW_ANONYMOUS="true")
     assert local.returncode == 0, local.stdout
     assert "127.0.0.1" in next(line for line in local.stdout.splitlines() if "Teams" in line)
+    identified = {"TEAMS_APP_ID": "app-id", "TEAMS_APP_PASSWORD": "app-secret"}
+    open_to_all = doctor(**identified)
+    line = next(line for line in open_to_all.stdout.splitlines() if "Teams" in line)
+    assert "any tenant" in line and "TEAMS_TENANT_ID" in line, line
+    one_tenant = doctor(**identified, TEAMS_TENANT_ID="tenant-1")
+    line = next(line for line in one_tenant.stdout.splitlines() if "Teams" in line)
+    assert "only tenant tenant-1" in line and "app-secret" not in one_tenant.stdout, line
 
 
 def test_demo_console_shows_alerts(empty_database: str, backend: str) -> None:
