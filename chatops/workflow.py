@@ -159,7 +159,7 @@ class DraftWorkflow:
         async with self.db.transaction() as session:
             row = await DraftStore(session).row(draft_id)
             if row is None:
-                raise _not_found(draft_id)
+                raise no_such_draft(draft_id)
             draft = await DraftStore(session).get(draft_id)
         if actor is not None:
             self.roles.require_visible(actor, draft)
@@ -178,10 +178,6 @@ class DraftWorkflow:
         yet approved by them."""
         async with self.db.transaction() as session:
             return await DraftStore(session).awaiting_approval_by(actor.user_id, actor.workspace)
-
-    async def draft_for_card(self, ref: MessageRef) -> int | None:
-        async with self.db.transaction() as session:
-            return await DraftStore(session).draft_for_card(ref)
 
     async def shown_on(self, ref: MessageRef) -> tuple[int, int] | None:
         """(draft id, revision it displays) of a card message: a reaction on it approves
@@ -459,7 +455,7 @@ class DraftWorkflow:
         store = DraftStore(session)
         row = await store.row(draft_id, for_update=True)
         if row is None or not same_workspace(actor, row.origin_workspace):
-            raise _not_found(draft_id)
+            raise no_such_draft(draft_id)
         bind_draft(draft_id)
         return store, row, await store.get(draft_id)
 
@@ -513,10 +509,6 @@ class DraftWorkflow:
             workspace=draft.workspace,
             **details,
         )
-
-
-def _not_found(draft_id: int) -> NotFound:
-    return no_such_draft(draft_id)
 
 
 def _iso(moment: datetime | None) -> str | None:

@@ -166,9 +166,6 @@ class DraftStore:
             for r in rows
         ]
 
-    async def draft_for_card(self, ref: MessageRef) -> int | None:
-        return await self.session.scalar(select(CardRow.draft_id).where(*_card_is(ref)))
-
     async def set_published(
         self, draft_id: int, *, external_id: str, url: str, now: datetime
     ) -> None:
