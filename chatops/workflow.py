@@ -18,7 +18,13 @@ from chatops.authz import RolePolicy, no_such_draft, same_workspace
 from chatops.clock import Clock
 from chatops.compliance import ComplianceRules
 from chatops.domain.drafts import DraftEvent, next_state
-from chatops.domain.errors import InvalidInput, NotAllowed, NotFound, OutdatedCard
+from chatops.domain.errors import (
+    EditedMeanwhile,
+    InvalidInput,
+    NotAllowed,
+    NotFound,
+    OutdatedCard,
+)
 from chatops.domain.types import (
     Actor,
     ChannelRef,
@@ -286,7 +292,13 @@ class DraftWorkflow:
         message = f"Draft {draft_id} cancelled by {actor.name}."
         return await self._announce(draft, cards, message)
 
-    async def edit(self, actor: Actor, draft_id: int, text: str) -> Outcome:
+    async def edit(
+        self, actor: Actor, draft_id: int, text: str, *, seen_revision: int | None = None
+    ) -> Outcome:
+        """Replace the text. `seen_revision` is the revision an edit form was opened on (a
+        card's Edit box, Slack's edit modal): if the draft changed since, the edit would
+        overwrite that change unseen, so nothing is saved. A typed command edits the current
+        revision."""
         text = clean_text(text)
         if not text.strip():
             raise InvalidInput(
@@ -298,6 +310,8 @@ class DraftWorkflow:
             store, row, draft = await self._locked(session, draft_id, actor)
             new_state = next_state(draft_id, draft.state, DraftEvent.EDIT)
             await self.roles.require_author_or_approver(session, actor, draft, "edit")
+            if seen_revision is not None and seen_revision != row.revision:
+                raise EditedMeanwhile(draft, seen_revision, text)
             findings = (*media_findings(draft.media), *text_findings)
             had_approvals = len(draft.approvals)
             self._move(row, new_state)

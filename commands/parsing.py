@@ -124,6 +124,15 @@ def revision_of(value: object) -> int:
     return subject_id(value)
 
 
+def edit_revision(value: object) -> int | None:
+    """The revision an edit form (a card's Edit box, Slack's edit modal) was opened on. A form
+    from before forms carried one edits the current revision, as a typed command does: an
+    edit is refused when stale, not ignored, so nothing is lost either way."""
+    if value is None or value == "":
+        return None
+    return subject_id(value)
+
+
 def draft_button(value: object) -> tuple[int, int]:
     """(draft id, revision) from a draft button's `ID:REVISION` value; a bare `ID` (an old
     card's button) has revision UNSEEN_REVISION."""

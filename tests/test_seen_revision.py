@@ -8,6 +8,8 @@ each driven as people use them, on SQLite and PostgreSQL.
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 import tests.test_teams as teams_tests
@@ -275,6 +277,36 @@ async def test_slack_command_for_an_outdated_revision_shows_the_current_card_pri
     assert (await slack.service.core.workflow.get(1)).approvals == ()
 
 
+async def test_a_slack_edit_modal_opened_before_another_edit_saves_nothing(slack) -> None:
+    """Saving a modal opened on revision 1 after someone else's edit would overwrite that
+    edit unseen: the modal says why, and both texts survive (the draft's and the modal's)."""
+    await slack.command("/post", ROAD)
+    ts = await slack.card_ts(1)
+    await slack.click("draft_edit", slack.button_value(1), APPROVER, ts)
+    [opened] = await slack.fake.wait_for("views.open")
+    metadata = json.loads(opened.args["view"]["private_metadata"])
+    assert metadata == {"draft_id": 1, "revision": 1}
+    await slack.command("/social", f"edit 1 {FIXED}")
+
+    async def edited() -> bool:
+        return (await slack.service.core.workflow.get(1)).revision == 2
+
+    await eventually(edited)
+    answer = await (await slack.submit("draft_edit_modal", metadata, AGAIN, APPROVER)).json()
+    assert answer["response_action"] == "errors"
+    assert "changed after you began editing" in answer["errors"]["input"]
+    draft = await slack.service.core.workflow.get(1)
+    assert (draft.revision, draft.text) == (2, FIXED)
+    current = {"draft_id": 1, "revision": 2}
+    assert (await slack.submit("draft_edit_modal", current, AGAIN, APPROVER)).status == 200
+    await eventually(lambda: _revision_is(slack, 3))
+    assert (await slack.service.core.workflow.get(1)).text == AGAIN
+
+
+async def _revision_is(slack: SlackDriver, revision: int) -> bool:
+    return (await slack.service.core.workflow.get(1)).revision == revision
+
+
 async def test_slack_card_names_every_author_and_the_editor_cannot_approve(slack) -> None:
     await slack.command("/post", ROAD)
     ts = await slack.card_ts(1)
@@ -342,6 +374,23 @@ async def test_teams_command_for_an_outdated_revision_answers_with_the_current_c
     [answer] = [b for b in teams.fake.sent() if "did not approve" in str(b.get("text"))]
     assert FIXED in card_text(answer["attachments"][0]["content"])
     assert (await teams.service.core.workflow.get(1)).approvals == ()
+
+
+async def test_a_teams_edit_from_an_outdated_card_saves_nothing_and_quotes_the_text(
+    teams,
+) -> None:
+    await teams.say(f"post {ROAD}")
+    card = await teams.card_id()
+    await teams.say(f"social edit 1 {FIXED}", by=ALICE)
+    stale = {"id": "1", "kind": "draft", "revision": 1, "text": AGAIN}
+    answer = await teams.click("draft_edit", stale, card=card, by=BOB)
+    assert answer["type"] == "application/vnd.microsoft.activity.message"
+    assert "did not save your text" in answer["value"] and AGAIN in answer["value"]
+    draft = await teams.service.core.workflow.get(1)
+    assert (draft.revision, draft.text) == (2, FIXED)
+    current = {**stale, "revision": 2}
+    saved = await teams.click("draft_edit", current, card=card, by=BOB)
+    assert AGAIN in card_text(saved["value"])
 
 
 async def test_teams_editor_is_an_author_and_cannot_approve(teams) -> None:

@@ -39,7 +39,7 @@ from chatops.storage.events import EventLog
 from chatops.workflow import NewDraft
 from commands import CommandContext, CommandRegistry
 from commands.cards import show_draft_card
-from commands.parsing import draft_button, subject_id
+from commands.parsing import draft_button, edit_revision, subject_id
 from commands.social import approve_by_reaction
 
 log = structlog.get_logger(__name__)
@@ -228,7 +228,7 @@ class SlackHandlers:
             title=f"Edit draft {draft.id}",
             label="Text (saving clears approvals)",
             submit="Save",
-            metadata=json.dumps({"draft_id": draft.id}),
+            metadata=json.dumps({"draft_id": draft.id, "revision": draft.revision}),
             initial=draft.text,
         )
         await client.views_open(trigger_id=body["trigger_id"], view=view)
@@ -284,8 +284,11 @@ class SlackHandlers:
     async def on_edit_submitted(self, ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
         async def decide() -> object:
             draft_id = metadata_id(view, "draft_id")
+            seen = edit_revision(_metadata(view).get("revision"))
             text = to_plain(modal_value(view, blocks.INPUT_BLOCK, blocks.INPUT_ACTION))
-            return await self.core.workflow.edit(known_actor(body), draft_id, text)
+            return await self.core.workflow.edit(
+                known_actor(body), draft_id, text, seen_revision=seen
+            )
 
         await self._submit(ack, decide())
 
@@ -378,11 +381,16 @@ class SlackHandlers:
 
 
 def metadata_id(view: dict[str, Any], key: str) -> int:
+    return subject_id(_metadata(view).get(key))
+
+
+def _metadata(view: dict[str, Any]) -> dict[str, Any]:
+    """What the bot put in a modal's private_metadata; anything else reads as empty."""
     try:
         metadata = json.loads(view.get("private_metadata") or "{}")
     except ValueError:
-        metadata = {}
-    return subject_id(metadata.get(key) if isinstance(metadata, dict) else None)
+        return {}
+    return metadata if isinstance(metadata, dict) else {}
 
 
 def known_actor(body: dict[str, Any]) -> Actor:

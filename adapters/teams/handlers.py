@@ -38,7 +38,7 @@ from chatops.storage.conversations import ConversationStore
 from chatops.workflow import NewDraft
 from commands import CommandContext, CommandRegistry
 from commands.cards import show_draft_card
-from commands.parsing import revision_of, subject_id
+from commands.parsing import edit_revision, revision_of, subject_id
 from commands.social import approve_by_reaction
 
 log = structlog.get_logger(__name__)
@@ -221,7 +221,9 @@ class TeamsHandlers:
         elif verb == "draft_reject":
             await workflow.reject(actor, draft_id, str(values.get(REASON_INPUT, "")).strip())
         elif verb == "draft_edit":
-            await workflow.edit(actor, draft_id, str(values.get(TEXT_INPUT, "")).strip())
+            text = str(values.get(TEXT_INPUT, "")).strip()
+            opened_on = edit_revision(values.get("revision"))
+            await workflow.edit(actor, draft_id, text, seen_revision=opened_on)
         elif verb == "draft_cancel":
             await workflow.cancel(actor, draft_id)
         elif verb == "draft_retry":

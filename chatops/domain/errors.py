@@ -44,6 +44,27 @@ class OutdatedCard(NotAllowed):
         self.seen = seen
 
 
+class EditedMeanwhile(NotAllowed):
+    """An edit begun from an older revision than the draft's own: saving it would silently
+    overwrite someone's later change. Nothing was saved; the person's text is quoted back so
+    it is not lost."""
+
+    def __init__(self, draft: Draft, seen: int, text: str) -> None:
+        shown = text if len(text) <= EDIT_ECHO else text[: EDIT_ECHO - 1] + "…"
+        super().__init__(
+            f"Draft {draft.id} changed after you began editing it (you started from revision "
+            f"{seen}; it is now revision {draft.revision}), so I did not save your text: "
+            f"“{shown}”",
+            hint="Edit the current draft again (its card shows it) or copy your text from here.",
+        )
+        self.draft = draft
+        self.seen = seen
+
+
+EDIT_ECHO = 600
+"""How much of a refused edit's text is quoted back; enough to recover a post's text."""
+
+
 class NotFound(ChatOpsError):
     """A draft, mention or subscription id that does not exist."""
 
