@@ -152,20 +152,21 @@ class MentionPipeline:
         received: int,
     ) -> IngestResult:
         rules = [(s, r) for s in await store.subscriptions() if (r := self.rule_of(s)) is not None]
-        matches: list[tuple[StoredMention, Subscription, Rule, tuple[str, ...]]] = []
+        matches: list[_Match] = []
         for mention in stored:
             scored = scores[(mention.mention.network, mention.mention.external_id)]
             matches += _matches(mention, scored, rules)
         if not matches:
             return IngestResult(received, len(stored), 0)
-        roots = {root_key(m.mention) for m, _, _, _ in matches}
+        roots = {root_key(m.mention) for m, _, _, _, _ in matches}
         existing: dict[tuple[str, tuple[str, str, str]], AlertRow | dict[str, object]] = dict(
             await store.alerts_by_root(roots)
         )
         recent = Counter(await store.recent_instant_alerts(now - timedelta(minutes=1)))
         new_rows: list[dict[str, object]] = []
+        matched_by: list[dict[str, object]] = []
         collapsed = to_digest = 0
-        for mention, subscription, rule, reasons in matches:
+        for mention, subscription, rule, reasons, matching in matches:
             channel = subscription.channel
             key = (root_key(mention.mention), _channel_key(channel))
             if key in existing:
@@ -178,11 +179,15 @@ class MentionPipeline:
             row = self._alert(mention, subscription, reasons, scored, now, digest=digest)
             existing[key] = row
             new_rows.append(row)
+            matched_by += (
+                dict(subscription_id=s.id, mention_id=mention.id, created_at=now) for s in matching
+            )
             if digest:
                 to_digest += 1
             else:
                 recent[_channel_key(channel)] += 1
         added = await store.add_alerts(new_rows)
+        await store.add_matches(matched_by)
         return IngestResult(received, len(stored), added, collapsed, to_digest)
 
     def _alert(
@@ -246,22 +251,29 @@ def facts_of(mention: Mention, scored: Scored) -> Facts:
     )
 
 
+# A mention, the first subscription of a channel that matched it (its alert's, whose rule
+# says instant or digest and why), its reasons, and every subscription of the channel that
+# matched it (the first included), each of which counts the match.
+_Match = tuple[StoredMention, Subscription, Rule, tuple[str, ...], list[Subscription]]
+
+
 def _matches(
     mention: StoredMention, scored: Scored, rules: Sequence[tuple[Subscription, Rule]]
-) -> list[tuple[StoredMention, Subscription, Rule, tuple[str, ...]]]:
-    """The first matching subscription of each channel: a channel hears a mention once."""
+) -> list[_Match]:
+    """One match per channel, so a channel hears a mention once, naming all its rules that
+    matched: each rule's own count must include mentions an earlier rule also matched."""
     facts = facts_of(mention.mention, scored)
-    seen: set[tuple[str, str, str]] = set()
-    found = []
+    found: dict[tuple[str, str, str], _Match] = {}
     for subscription, rule in rules:
-        channel = _channel_key(subscription.channel)
-        if channel in seen:
-            continue
         reasons = evaluate(rule, facts)
-        if reasons is not None:
-            seen.add(channel)
-            found.append((mention, subscription, rule, reasons))
-    return found
+        if reasons is None:
+            continue
+        channel = _channel_key(subscription.channel)
+        if channel in found:
+            found[channel][4].append(subscription)
+        else:
+            found[channel] = (mention, subscription, rule, reasons, [subscription])
+    return list(found.values())
 
 
 def root_key(mention: Mention) -> str:

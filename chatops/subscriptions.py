@@ -7,7 +7,7 @@ from datetime import timedelta
 from chatops.clock import Clock
 from chatops.domain.errors import InvalidInput, NotFound
 from chatops.domain.types import Actor, ChannelRef, Subscription
-from chatops.rules import format_rule, parse_rule, terms
+from chatops.rules import RuleError, format_rule, parse_rule, terms
 from chatops.storage.audit import AuditLog
 from chatops.storage.database import Database
 from chatops.storage.mentions import MentionStore
@@ -32,11 +32,21 @@ class Subscriptions:
         """Stores the rule in its canonical form, so what `/alerts list` shows is what runs.
 
         A channel holds at most `per_channel` subscriptions: each may cost a search against
-        the network's quota at every poll, and anyone in the channel may add one."""
+        the network's quota at every poll, and anyone in the channel may add one. A rule the
+        channel already has (the same canonical form, however it was typed) is not added
+        again: a copy would only split its counts and cost another search."""
         parsed = parse_rule(rule)
+        canonical = format_rule(parsed)
         now = self.clock.now()
         async with self.db.transaction() as session:
-            held = len(await MentionStore(session).subscriptions(channel))
+            subscriptions = await MentionStore(session).subscriptions(channel)
+            same = next((s for s in subscriptions if _canonical(s.rule) == canonical), None)
+            if same is not None:
+                raise InvalidInput(
+                    f"This channel already has that rule: subscription {same.id} ({same.rule}).",
+                    hint="`/alerts list` shows this channel's subscriptions and their ids.",
+                )
+            held = len(subscriptions)
             if held >= self.per_channel:
                 raise InvalidInput(
                     f"This channel already has {held} subscriptions, the most a channel can "
@@ -46,7 +56,7 @@ class Subscriptions:
                 )
             subscription = await MentionStore(session).subscribe(
                 channel,
-                rule=format_rule(parsed),
+                rule=canonical,
                 keywords=[term.text for term in terms(parsed)],
                 by=actor.user_id,
                 now=now,
@@ -92,11 +102,12 @@ class Subscriptions:
             return await MentionStore(session).subscriptions_of_workspace(platform, workspace_id)
 
     async def of_channel(self, channel: ChannelRef) -> list[tuple[Subscription, int]]:
-        """This channel's subscriptions, each with its alerts of the last 24 hours."""
+        """This channel's subscriptions, each with the alerted mentions it matched in the last
+        24 hours."""
         async with self.db.transaction() as session:
             subscriptions = await MentionStore(session).subscriptions(channel)
-            counts = await ReportStore(session).alert_counts_since(
-                self.clock.now() - timedelta(hours=24)
+            counts = await ReportStore(session).match_counts_since(
+                [s.id for s in subscriptions], self.clock.now() - timedelta(hours=24)
             )
         return [(s, counts.get(s.id, 0)) for s in subscriptions]
 
@@ -124,3 +135,12 @@ class Subscriptions:
                 digest_at=at,
             )
         return "every hour" if mode == "hourly" else f"every day at {at}"
+
+
+def _canonical(stored: str) -> str:
+    """A stored rule's canonical form; one stored before the grammar changed may not parse,
+    and then only the same text is the same rule."""
+    try:
+        return format_rule(parse_rule(stored))
+    except RuleError:
+        return stored

@@ -11,6 +11,7 @@ from adapters.sandbox.feed import demo_feed
 from chatops.domain.types import Actor, ChannelRef
 from chatops.service import DEMO_SOURCE
 from chatops.storage.mentions import MentionStore
+from tests.test_listening_trust import mention
 
 
 async def test_subscribe_list_unsubscribe(converse) -> None:
@@ -115,3 +116,34 @@ async def test_reply_from_an_alert_card(converse) -> None:
     said = await chat.say(f"/reply {reference} Fire crews are on their way. Call 911 if in danger.")
     assert "Reply draft 1" in said
     assert CHANNEL.platform == "console"
+
+
+async def test_the_same_rule_twice_in_a_channel_names_the_existing_subscription(converse) -> None:
+    chat = await converse(user="alice")
+    await chat.say('/alerts subscribe flood, "road closure"')
+    said = await chat.say('/alerts subscribe  (flood OR "road closure")')
+    assert 'already has that rule: subscription 1 (flood OR "road closure")' in said
+    listing = await chat.say("/alerts list")
+    assert "1: flood" in listing
+    assert "2:" not in listing
+    # Another channel may have the same rule; after unsubscribing, the channel may again.
+    other = await chat.service.core.subscriptions.subscribe(
+        Actor("slack", "U1"), ChannelRef("slack", "C1", "T1"), 'flood, "road closure"'
+    )
+    assert other.id == 2
+    await chat.say("/alerts unsubscribe 1")
+    assert "Subscribed (id 3)" in await chat.say('/alerts subscribe flood OR "road closure"')
+
+
+async def test_alerts_list_counts_each_rules_own_matches(converse) -> None:
+    chat = await converse(user="alice")
+    await chat.say("/alerts subscribe flood", "/alerts subscribe sandbags")
+    texts = ["flood on Marsh Lane", "sandbags at the depot", "sandbags for the flood"]
+    result = await chat.service.pipeline.ingest([mention(chat, text) for text in texts])
+    assert result.alerts == 3  # the mention matching both rules is one alert
+    assert (await chat.tick()).count("on Sandbox [SANDBOX]") == 3
+    listing = await chat.say("/alerts list")
+    assert "1: flood (by alice; 2 alert(s) in the last 24 h)" in listing
+    assert "2: sandbags (by alice; 2 alert(s) in the last 24 h)" in listing
+    chat.clock.advance(timedelta(hours=25))
+    assert "1: flood (by alice; 0 alert(s) in the last 24 h)" in await chat.say("/alerts list")

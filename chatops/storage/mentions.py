@@ -19,10 +19,17 @@ from chatops.domain.types import (
     Subscription,
 )
 from chatops.scoring import Scored
-from chatops.storage.tables import AlertRow, MentionRow, PollCursorRow, SubscriptionRow
+from chatops.storage.tables import (
+    AlertRow,
+    MentionRow,
+    PollCursorRow,
+    SubscriptionMatchRow,
+    SubscriptionRow,
+)
 
 MENTIONS = cast(Table, MentionRow.__table__)
 ALERTS = cast(Table, AlertRow.__table__)
+MATCHES = cast(Table, SubscriptionMatchRow.__table__)
 
 
 class MentionStore:
@@ -156,6 +163,11 @@ class MentionStore:
         if alerts:
             await self.session.execute(insert(ALERTS), list(alerts))
         return len(alerts)
+
+    async def add_matches(self, matches: Sequence[dict[str, object]]) -> None:
+        """Record which subscriptions matched each new alert's mention (column values)."""
+        if matches:
+            await self.session.execute(insert(MATCHES), list(matches))
 
     async def alerts_by_root(
         self, roots: Collection[str]

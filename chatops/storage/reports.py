@@ -14,6 +14,7 @@ from chatops.storage.tables import (
     ChannelSettingsRow,
     MentionRow,
     SpikeStateRow,
+    SubscriptionMatchRow,
     SubscriptionRow,
 )
 
@@ -164,10 +165,17 @@ class ReportStore:
             if answered is not None
         ]
 
-    async def alert_counts_since(self, since: datetime) -> dict[int, int]:
+    async def match_counts_since(
+        self, subscription_ids: Sequence[int], since: datetime
+    ) -> dict[int, int]:
+        """How many alerted mentions each subscription matched since `since`, including
+        those another rule of its channel matched too (the alert names only the first)."""
         rows = await self.session.execute(
-            select(AlertRow.subscription_id, func.count())
-            .where(AlertRow.created_at >= since)
-            .group_by(AlertRow.subscription_id)
+            select(SubscriptionMatchRow.subscription_id, func.count())
+            .where(
+                SubscriptionMatchRow.subscription_id.in_(subscription_ids),
+                SubscriptionMatchRow.created_at >= since,
+            )
+            .group_by(SubscriptionMatchRow.subscription_id)
         )
         return {subscription: int(count) for subscription, count in rows}

@@ -213,6 +213,19 @@ class AlertRow(Base):
     delivered_at: Mapped[datetime | None]
 
 
+class SubscriptionMatchRow(Base):
+    """A subscription that matched the mention of a new alert. A channel gets one alert per
+    mention however many of its rules match; this records every rule that did, so each
+    rule's own matches can be counted (`/alerts list`)."""
+
+    __tablename__ = "subscription_matches"
+    __table_args__ = (Index("ix_subscription_matches_created", "created_at"),)
+
+    subscription_id: Mapped[int] = mapped_column(ForeignKey("subscriptions.id"), primary_key=True)
+    mention_id: Mapped[int] = mapped_column(ForeignKey("mentions.id"), primary_key=True)
+    created_at: Mapped[datetime]
+
+
 class RoleRow(Base):
     """A role granted in chat, valid only in the workspace it was granted in."""
 
