@@ -11,15 +11,19 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from pydantic import ValidationError
+from sqlalchemy import make_url
 
+from chatops.compliance import ComplianceRules
 from chatops.domain.errors import InvalidInput
 from chatops.logs import configure_logging
-from chatops.policy import NETWORK_LIMITS, check
+from chatops.policy import NETWORK_LIMITS, PolicyResult, require_checkable
 from chatops.settings import Settings
 from chatops.storage.database import Database, SchemaOutOfDate
 
 EXIT_USAGE = 2
 EXIT_FAILED = 1
+DB_WAIT = 10.0
+"""Seconds `chatops check` waits for the database before checking without its terms."""
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -203,17 +207,68 @@ async def _db_upgrade(settings: Settings, args: argparse.Namespace) -> int:
 
 
 async def _check(settings: Settings, args: argparse.Namespace) -> int:
+    """The findings the draft's card would show: the settings' rules and, when the database
+    can be read, the agency's sensitive terms; when it cannot, one line says so."""
+    from chatops.agency_policy import check_text, compliance_rules
+
     text = " ".join(args.text)
-    result = check(text, args.network)
+    require_checkable(text)  # refused before the database is touched
+    try:
+        rules = compliance_rules(settings)
+    except ValueError as error:  # phonenumbers does not know a region
+        raise InvalidInput(f"CHATOPS_PHONE_REGIONS: {error}") from None
+    result: PolicyResult | None = None
+    try:
+        result = await asyncio.wait_for(_agency_check(settings, rules, text, args.network), DB_WAIT)
+    except _NoDatabase as error:
+        problem = str(error)
+    except SchemaOutOfDate:
+        problem = "its schema is out of date: run `chatops db upgrade`"
+    except Exception as error:  # any failure to reach it: the check goes on without it
+        where = settings.database_url_for_display()
+        problem = f"{where} is unreachable ({type(error).__name__})"
+    if result is None:
+        print(f"The agency's sensitive terms could not be read ({problem}); not checked.")
+        result = check_text(text, args.network, rules, ())
     print(f"{result.weighted_length}/{result.limit} characters on {args.network}.")
     if not result.findings:
         print("No findings: this text can be approved.")
     for finding in result.findings:
-        print(f"- {finding.severity.value}: {finding.message}")
+        print(f"- {finding.severity.value} [{finding.code}]: {finding.message}")
         if finding.suggestion:
             print(f"  {finding.suggestion}")
     print("Valid." if result.valid else "Not valid: blocking findings must be fixed first.")
     return 0 if result.valid else EXIT_FAILED
+
+
+class _NoDatabase(Exception):
+    """There is no database to read, and connecting would create one."""
+
+
+async def _agency_check(
+    settings: Settings, rules: ComplianceRules, text: str, network: str
+) -> PolicyResult:
+    """The check as a draft's card makes it, reading the agency's terms from the database."""
+    from chatops.agency_policy import AgencyPolicy
+
+    _refuse_missing_sqlite_file(settings.database_url)
+    db = Database(settings.database_url)
+    try:
+        await db.ensure_schema(allow_fresh_sqlite_upgrade=False)
+        return await AgencyPolicy(db, rules).check(text, network)
+    finally:
+        await db.dispose()
+
+
+def _refuse_missing_sqlite_file(url: str) -> None:
+    """Connecting to a SQLite file that is not there creates an empty one, and a check must
+    not leave a database file behind."""
+    parsed = make_url(url)
+    path = parsed.database
+    if parsed.get_backend_name() != "sqlite" or not path or path == ":memory:":
+        return
+    if not path.startswith("file:") and not Path(path).exists():
+        raise _NoDatabase(f"there is no database file at {path}")
 
 
 async def _audit_export(settings: Settings, args: argparse.Namespace) -> int:

@@ -19,11 +19,11 @@ from adapters.sandbox.feed import demo_feed
 from adapters.sandbox.network import SandboxNetwork
 from adapters.slack.integration import SlackIntegration, slack_configured
 from adapters.teams.configured import teams_configured
+from chatops.agency_policy import compliance_rules
 from chatops.alerts import AlertDelivery
 from chatops.authz import RolePolicy
 from chatops.business_hours import BusinessHours
 from chatops.clock import Clock, SystemClock
-from chatops.compliance import ComplianceRules
 from chatops.core import Core
 from chatops.curation import Curation
 from chatops.digests import Digests
@@ -176,9 +176,7 @@ def build_service(
     publish_due = asyncio.Event()
     alerts_due = asyncio.Event()
     workflow = DraftWorkflow(
-        compliance=ComplianceRules(
-            allowed_domains=settings.link_allowlist, phone_regions=settings.phone_regions
-        ),
+        compliance=compliance_rules(settings),
         on_due=publish_due.set,
         db=db,
         clock=clock,

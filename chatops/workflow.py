@@ -14,9 +14,10 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from chatops.agency_policy import AgencyPolicy
 from chatops.authz import RolePolicy, no_such_draft, same_workspace
 from chatops.clock import Clock
-from chatops.compliance import ComplianceRules
+from chatops.compliance import DEFAULT_RULES, ComplianceRules
 from chatops.domain.drafts import DraftEvent, next_state
 from chatops.domain.errors import (
     EditedMeanwhile,
@@ -42,7 +43,7 @@ from chatops.domain.types import (
 from chatops.interaction import clean_text
 from chatops.logs import bind_draft
 from chatops.notify import Notifier
-from chatops.policy import check, media_findings, require_checkable
+from chatops.policy import media_findings, require_checkable
 from chatops.ports import SocialPort
 from chatops.storage.audit import AuditLog
 from chatops.storage.database import Database
@@ -53,7 +54,6 @@ from chatops.storage.drafts import (
     findings_to_json,
     media_to_json,
 )
-from chatops.storage.lists import ListStore
 from chatops.storage.mentions import MentionStore
 from chatops.storage.outbox import OutboxStore
 from chatops.storage.tables import DraftRow
@@ -90,7 +90,7 @@ class DraftWorkflow:
         on_due: Callable[[], None] = lambda: None,
         compliance: ComplianceRules | None = None,
     ) -> None:
-        self.compliance = compliance or ComplianceRules()
+        self.policy = AgencyPolicy(db, compliance or DEFAULT_RULES)
         self.db = db
         self.clock = clock
         self.roles = roles
@@ -491,18 +491,7 @@ class DraftWorkflow:
         transaction (which would hold the draft's row lock, and on SQLite the whole database,
         meanwhile): the terms are read in a short transaction of their own, unless the caller
         already holds one. The images' findings are added by the caller, which knows them."""
-        if session is None:
-            async with self.db.transaction() as own:
-                terms = tuple(await ListStore(own).sensitive_terms())
-        else:
-            terms = tuple(await ListStore(session).sensitive_terms())
-        network = "x" if self.social.network == "sandbox" else self.social.network
-        rules = ComplianceRules(
-            terms=terms,
-            allowed_domains=self.compliance.allowed_domains,
-            phone_regions=self.compliance.phone_regions,
-        )
-        return check(text, network, (), rules).findings
+        return (await self.policy.check(text, self.social.network, session=session)).findings
 
     def _move(self, row: DraftRow, state: DraftState) -> None:
         row.state = state.value

@@ -19,6 +19,8 @@ from pathlib import Path
 import pytest
 
 from chatops.storage.database import Database, head_revision
+from chatops.storage.drafts import findings_from_json
+from chatops.storage.tables import DraftRow
 from tests.conftest import scratch_postgres
 from tests.test_records import _as_superuser
 
@@ -62,7 +64,7 @@ def test_check_prints_findings_and_exit_status() -> None:
     assert "No findings" in ok.stdout
     long = run(["check", "x" * 300], "sqlite+aiosqlite:///unused.db")
     assert long.returncode == 1
-    assert "blocking: The text is 300/280 characters" in long.stdout
+    assert "blocking [too_long]: The text is 300/280 characters" in long.stdout
 
 
 def test_check_refuses_text_too_long_to_be_a_post_at_once() -> None:
@@ -72,6 +74,101 @@ def test_check_refuses_text_too_long_to_be_a_post_at_once() -> None:
     assert time.monotonic() - started < 15  # the interpreter's start-up included
     assert refused.returncode == 2
     assert "The text is 6,000 characters; drafts can be at most 2,000" in refused.stderr
+
+
+CHECKED = "Boil water notice for Oak Ave: details at https://example.com/notice"
+AGENCY = {"CHATOPS_LINK_ALLOWLIST": "portalder.gov"}
+
+
+def run_with(
+    settings: dict[str, str], args: list[str], url: str, stdin: str = ""
+) -> subprocess.CompletedProcess[str]:
+    """`run`, with some CHATOPS_ settings kept."""
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("SLACK_", "X_", "TEAMS_", "CHATOPS_"))
+    }
+    env |= {"DATABASE_URL": url, **settings}
+    return subprocess.run(
+        [CHATOPS, *args], input=stdin, capture_output=True, text=True, env=env, timeout=60
+    )
+
+
+def stored_findings(url: str) -> list[str]:
+    """Draft 1's findings as its card shows them, `severity [code]: message`."""
+
+    async def read() -> list[str]:
+        db = Database(url)
+        try:
+            async with db.transaction() as session:
+                row = await session.get(DraftRow, 1)
+                assert row is not None
+                found = findings_from_json(row.findings)
+        finally:
+            await db.dispose()
+        return [f"{f.severity.value} [{f.code}]: {f.message}" for f in found]
+
+    return asyncio.run(read())
+
+
+def check_findings(check_out: str) -> list[str]:
+    """`chatops check`'s findings, `severity [code]: message`."""
+    return [line.removeprefix("- ") for line in check_out.splitlines() if line.startswith("- ")]
+
+
+def test_check_sees_the_sensitive_terms_and_allow_list_the_card_sees(
+    empty_database: str,
+) -> None:
+    """Before, `chatops check` read neither and said "No findings" where the card warned."""
+    assert run(["db", "upgrade"], empty_database).returncode == 0
+    console = run_with(
+        AGENCY,
+        ["console", "--user", "alice", "--no-demo"],
+        empty_database,
+        '/social terms add "boil water" --reason "Only the water bureau announces it" --warn\n'
+        f"/post {CHECKED}\n",
+    )
+    assert console.returncode == 0, console.stderr
+    on_card = stored_findings(empty_database)
+    assert [f.split(":")[0] for f in on_card] == [
+        "warning [sensitive_term]",
+        "warning [unapproved_link]",
+    ]
+    assert all(f.split(": ", 1)[1] in console.stdout for f in on_card), console.stdout
+
+    checked = run_with(AGENCY, ["check", CHECKED], empty_database)
+    assert checked.returncode == 0, checked.stderr
+    assert check_findings(checked.stdout) == on_card
+    assert "could not be read" not in checked.stdout
+    assert checked.stderr == ""
+
+
+def test_check_without_a_readable_database_uses_the_settings_and_says_so(
+    tmp_path: Path, empty_database: str, backend: str
+) -> None:
+    """One line says the terms were not read; the settings' rules still apply; no traceback,
+    and no database file left behind."""
+    if backend == "sqlite":
+        Path(empty_database.removeprefix("sqlite+aiosqlite:///")).touch()  # no tables
+    missing = tmp_path / "nowhere.db"
+    unreachable = "postgresql+asyncpg://chatops:secret@127.0.0.1:1/chatops"
+    for url, why in [
+        (f"sqlite+aiosqlite:///{missing}", f"there is no database file at {missing}"),
+        (empty_database, "its schema is out of date: run `chatops db upgrade`"),
+        (unreachable, "is unreachable ("),
+    ]:
+        checked = run_with(AGENCY, ["check", CHECKED], url)
+        assert checked.returncode == 0, checked.stderr
+        assert checked.stderr == ""
+        first = checked.stdout.splitlines()[0]
+        assert first.startswith("The agency's sensitive terms could not be read (")
+        assert why in first and "secret" not in first
+        assert check_findings(checked.stdout) == [
+            "warning [unapproved_link]: A link goes to example.com, which is not one of the "
+            "agency's approved sites."
+        ]
+    assert not missing.exists()
 
 
 def test_acceptance_transcript_and_audit_export(empty_database: str, backend: str) -> None:
