@@ -17,6 +17,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
 from chatops.image_sources import ImageSources
+from chatops.reactions import reaction_names
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///chatops.db"
 
@@ -170,10 +171,11 @@ class Settings(BaseSettings):
         networks = (ipaddress.ip_network(n, strict=False) for n in self.image_private_networks)
         return ImageSources(hosts=self.image_hosts, also_allowed=tuple(networks))
 
-    @field_validator("approval_reactions")
+    @field_validator("approval_reactions", "teams_approval_reactions")
     @classmethod
     def _bare_reaction_names(cls, value: tuple[str, ...]) -> tuple[str, ...]:
-        return tuple(name.strip(":") for name in value)
+        """Compared with reactions normalized the same way (`:thumbsup:` is `+1`)."""
+        return reaction_names(value)
 
     @property
     def zone(self) -> ZoneInfo:

@@ -191,6 +191,18 @@ class DraftWorkflow:
         async with self.db.transaction() as session:
             return await DraftStore(session).shown_on(ref)
 
+    async def note_reaction(
+        self, ref: MessageRef, actor: Actor, reaction: str, *, added: bool
+    ) -> list[str]:
+        """Record an approval reaction added to (or removed from) the card at `ref`; the
+        reactions the person still has on it. A removal withdraws their approval only when
+        none is left, as on the platform, where the other reaction still shows."""
+        async with self.db.transaction() as session:
+            store = DraftStore(session)
+            now = self.clock.now()
+            await store.set_reaction(ref, actor.user_id, reaction, present=added, now=now)
+            return await store.reactions_on(ref, actor.user_id)
+
     async def approve(
         self, actor: Actor, draft_id: int, via: Via, *, seen_revision: int
     ) -> Outcome:

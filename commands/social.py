@@ -6,9 +6,10 @@ from collections.abc import Collection
 
 from chatops.cards import draft_card
 from chatops.domain.errors import InvalidInput, OutdatedCard
-from chatops.domain.types import Draft, DraftState, Via
+from chatops.domain.types import Draft, DraftState, MessageRef, Via
 from chatops.interaction import Invocation, Reply
 from chatops.logs import bind_command_context
+from chatops.reactions import reaction_name, reaction_names
 from chatops.scheduling import format_local
 from commands.parsing import parse_id, take_options, take_word
 from commands.registry import CommandContext, Verb
@@ -142,25 +143,43 @@ async def approve_by_reaction(
     *,
     added: bool,
     seen_revision: int,
+    card: MessageRef | None,
     approval_reactions: Collection[str] | None = None,
 ) -> list[Reply]:
     """A reaction on a draft's card: an approval reaction approves (or withdraws) like a button.
 
+    Every platform's raw reaction comes here and is normalized once (`reaction_name`), so
+    `+1::skin-tone-3` and `:thumbsup:` approve wherever `+1` does. `card` is the reacted
+    message (None when there is none to record against): removing one approval reaction
+    withdraws the approval only when the person has no other one left on that card.
     `seen_revision` is the revision the reacted card displays (as recorded). Other reactions
     are ignored (an empty list); a refusal raises (`OutdatedCard` when the card is out of
     date), so each adapter can show it privately to the person who reacted.
     """
-    name = reaction.strip(":")
-    if name not in (approval_reactions or ctx.core.approval_reactions):
+    name = reaction_name(reaction)
+    approving = reaction_names(approval_reactions or ctx.core.approval_reactions)
+    if name not in approving:
         return []
     workflow = ctx.core.workflow
     actor = invocation.actor
     command = "reaction_added" if added else "reaction_removed"
     with bind_command_context(platform=actor.platform, user=actor.user_id, command=command):
+        left: list[str] = []
+        if card is not None:
+            on_card = await workflow.note_reaction(card, actor, name, added=added)
+            left = [other for other in on_card if other in approving]
         if added:
             outcome = await workflow.approve(
                 actor, draft_id, Via.REACTION, seen_revision=seen_revision
             )
+        elif left:
+            still = ", ".join(f":{other}:" for other in left)
+            return [
+                Reply(
+                    f"Removed :{name}:. You still have {still} on draft {draft_id}'s card, "
+                    "so nothing was withdrawn."
+                )
+            ]
         else:
             outcome = await workflow.withdraw_approval(actor, draft_id)
     return [Reply(outcome.message)]

@@ -17,6 +17,7 @@ from adapters.console.render import render_card, render_reply
 from chatops.domain.errors import ChatOpsError, OutdatedCard
 from chatops.domain.types import Actor
 from chatops.interaction import Invocation, Reply, clean_text
+from chatops.reactions import reaction_name
 from commands import CommandContext, CommandRegistry
 from commands.cards import show_draft_card
 from commands.parsing import UNSEEN_REVISION, parse_id, take_word
@@ -102,6 +103,7 @@ class ConsoleSession:
                 reaction,
                 added=added,
                 seen_revision=await self._seen(draft_id),
+                card=self.chat.draft_card(draft_id),
             )
         except OutdatedCard as outdated:
             replies = await self._outdated(outdated)
@@ -110,7 +112,7 @@ class ConsoleSession:
         if not replies:
             names = ", ".join(self.context.core.approval_reactions)
             replies = [
-                Reply(f"Reacted with :{reaction.strip(':')}:. (Approval reactions: {names}.)")
+                Reply(f"Reacted with :{reaction_name(reaction)}:. (Approval reactions: {names}.)")
             ]
         for reply in replies:
             self._say(reply)

@@ -343,6 +343,7 @@ class SlackHandlers:
                 reaction_name(event),
                 added=added,
                 seen_revision=seen,
+                card=message,
             )
         except OutdatedCard as outdated:
             card = draft_card(

@@ -59,8 +59,8 @@ def reacted_message(event: dict[str, Any], team_id: str) -> MessageRef | None:
 
 
 def reaction_name(event: dict[str, Any]) -> str:
-    """`+1::skin-tone-3` is still `+1`."""
-    return str(event.get("reaction", "")).split("::", 1)[0]
+    """The reaction as Slack names it (`+1::skin-tone-3`); the core normalizes it."""
+    return str(event.get("reaction", ""))
 
 
 def modal_value(view: dict[str, Any], block: str, action: str) -> str:

@@ -263,31 +263,34 @@ class TeamsHandlers:
         await self._reactions(context, context.activity.reactions_removed or [], added=False)
 
     async def _reactions(self, context: TurnContext, reactions: list[Any], *, added: bool) -> None:
-        """Teams reaction types are free strings; any in the approval set approves."""
+        """Teams reaction types are free strings; the first approval reaction among them
+        approves (or is withdrawn); the core normalizes and decides which ones approve."""
         target = context.activity.reply_to_id
         if not target:
             return
         channel = channel_of(context)
-        shown = await self.core.workflow.shown_on(MessageRef(channel, str(target)))
+        reacted = MessageRef(channel, str(target))
+        shown = await self.core.workflow.shown_on(reacted)
         if shown is None:
             return
         draft_id, seen = shown
         actor = actor_in(context)
         for reaction in reactions:
             kind = str(getattr(reaction, "type", "") or "")
-            if kind not in self.approval_reactions:
-                continue
             invocation = Invocation(actor, channel, "react", kind)
             try:
-                await approve_by_reaction(
+                replies = await approve_by_reaction(
                     self.context,
                     invocation,
                     draft_id,
                     kind,
                     added=added,
                     seen_revision=seen,
+                    card=reacted,
                     approval_reactions=self.approval_reactions,
                 )
+                if not replies:  # not an approval reaction (the core decides, normalized)
+                    continue
             except OutdatedCard as outdated:
                 card = draft_card(
                     outdated.draft, zone=self.core.zone, network_label=self.core.network_label

@@ -23,7 +23,7 @@ from chatops.domain.types import (
     Severity,
     Via,
 )
-from chatops.storage.tables import AccountRow, ApprovalRow, CardRow, DraftRow
+from chatops.storage.tables import AccountRow, ApprovalRow, CardReactionRow, CardRow, DraftRow
 
 OPEN_STATES = (DraftState.PENDING, DraftState.APPROVED, DraftState.PUBLISHING, DraftState.FAILED)
 
@@ -156,6 +156,36 @@ class DraftStore:
             )
         ).first()
         return None if found is None else (int(found[0]), int(found[1]))
+
+    async def set_reaction(
+        self, ref: MessageRef, user_id: str, reaction: str, *, present: bool, now: datetime
+    ) -> None:
+        """Record that `user_id` has (or no longer has) `reaction` on the card at `ref`."""
+        card_id = await self.session.scalar(select(CardRow.id).where(*_card_is(ref)))
+        if card_id is None:
+            return
+        mine = (
+            CardReactionRow.card_id == card_id,
+            CardReactionRow.user_id == user_id,
+            CardReactionRow.reaction == reaction,
+        )
+        if not present:
+            await self.session.execute(delete(CardReactionRow).where(*mine))
+        elif await self.session.scalar(select(CardReactionRow.id).where(*mine)) is None:
+            self.session.add(
+                CardReactionRow(card_id=card_id, user_id=user_id, reaction=reaction, created_at=now)
+            )
+            await self.session.flush()
+
+    async def reactions_on(self, ref: MessageRef, user_id: str) -> list[str]:
+        """The reactions `user_id` has on the card at `ref`, as recorded."""
+        names = await self.session.scalars(
+            select(CardReactionRow.reaction)
+            .join(CardRow, CardRow.id == CardReactionRow.card_id)
+            .where(*_card_is(ref), CardReactionRow.user_id == user_id)
+            .order_by(CardReactionRow.id)
+        )
+        return list(names)
 
     async def cards(self, draft_id: int) -> list[MessageRef]:
         rows = await self.session.scalars(

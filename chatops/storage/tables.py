@@ -136,6 +136,20 @@ class CardRow(Base):
     created_at: Mapped[datetime]
 
 
+class CardReactionRow(Base):
+    """An approval reaction a person has on a card (normalized name), so removing one of
+    two leaves the approval standing: it is withdrawn only when none is left."""
+
+    __tablename__ = "card_reactions"
+    __table_args__ = (UniqueConstraint("card_id", "user_id", "reaction"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    card_id: Mapped[int] = mapped_column(ForeignKey("cards.id"), index=True)
+    user_id: Mapped[str] = mapped_column(String(128))
+    reaction: Mapped[str] = mapped_column(String(128))
+    created_at: Mapped[datetime]
+
+
 class MentionRow(Base):
     __tablename__ = "mentions"
     __table_args__ = (UniqueConstraint("network", "external_id"),)
