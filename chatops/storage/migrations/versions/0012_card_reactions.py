@@ -8,8 +8,8 @@ Backfill. None: the reactions on existing cards were never recorded. A reaction 
 this migration is unknown, so removing a later one withdraws the approval as before, even if
 the earlier one is still on the card; removing the earlier one withdraws it too.
 
-Revision ID: 0011
-Revises: 0010
+Revision ID: 0012
+Revises: 0011
 Create Date: 2026-12-01
 """
 
@@ -18,8 +18,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0011"
-down_revision = "0010"
+revision = "0012"
+down_revision = "0011"
 branch_labels = None
 depends_on = None
 
