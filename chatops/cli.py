@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import gc
+import os
 import signal
 import sys
 from collections.abc import Sequence
@@ -18,12 +19,16 @@ from chatops.domain.errors import InvalidInput
 from chatops.logs import configure_logging
 from chatops.policy import NETWORK_LIMITS, PolicyResult, require_checkable
 from chatops.settings import Settings
-from chatops.storage.database import Database, SchemaOutOfDate
+from chatops.storage.database import Database, DatabaseUnreachable, SchemaOutOfDate
 
 EXIT_USAGE = 2
 EXIT_FAILED = 1
 DB_WAIT = 10.0
 """Seconds `chatops check` waits for the database before checking without its terms."""
+
+
+class CommandFailed(RuntimeError):
+    """A failure the admin can fix (a port in use, say): `main()` prints its one line."""
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -32,17 +37,29 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         settings = Settings()
     except ValidationError as error:
-        print(f"chatops: the settings are not valid:\n{_settings_errors(error)}", file=sys.stderr)
+        print(_settings_errors(error), file=sys.stderr)
         return EXIT_USAGE
     quiet = args.command in ("console", "check", "audit")
     configure_logging(
         level="WARNING" if quiet and not args.verbose else settings.log_level,
         secrets=settings.secret_values(),
     )
+    # Known failures, each said in one line; anything else is a bug and keeps its traceback.
     try:
         result: int = asyncio.run(args.run(settings, args))
-    except SchemaOutOfDate as error:
+        sys.stdout.flush()  # here, so a closed pipe is met inside this `try`
+    except (SchemaOutOfDate, CommandFailed) as error:
         print(f"chatops: {error}", file=sys.stderr)
+        return EXIT_FAILED
+    except DatabaseUnreachable as error:
+        where = settings.database_url_for_display()
+        print(f"chatops: cannot use the database {where}: {error}", file=sys.stderr)
+        return EXIT_FAILED
+    except BrokenPipeError:
+        # `chatops audit export | head`: the reader left. Point stdout at /dev/null so the
+        # interpreter's final flush does not fail a second time, and say the output is cut.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        print("chatops: the output was closed before it was complete", file=sys.stderr)
         return EXIT_FAILED
     except InvalidInput as error:
         print(f"chatops: {error}", file=sys.stderr)
@@ -58,7 +75,7 @@ def _parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     serve = sub.add_parser("serve", help="the web service, plus background workers")
-    serve.add_argument("--port", type=int, default=None, help="default: PORT or 8080")
+    serve.add_argument("--port", type=_port, default=None, help="default: PORT or 8080")
     serve.add_argument("--no-workers", action="store_true", help="serve HTTP only")
     serve.set_defaults(run=_serve)
 
@@ -124,7 +141,14 @@ async def _serve(settings: Settings, args: argparse.Namespace) -> int:
         await runner.setup()
         port = args.port or settings.port
         host = settings.serve_host
-        await web.TCPSite(runner, host, port).start()
+        try:
+            await web.TCPSite(runner, host, port).start()
+        except OSError as error:
+            raise CommandFailed(
+                f"cannot listen on {host}:{port}: "
+                f"{os.strerror(error.errno).lower() if error.errno else error}; "
+                "choose another with --port or PORT"
+            ) from error
         _freeze_startup_objects()
         print(f"chatops serving on http://{host}:{port} (health: /healthz)", file=sys.stderr)
         workers = None if args.no_workers else service.workers()
@@ -390,11 +414,25 @@ def _freeze_startup_objects() -> None:
     gc.freeze()
 
 
+def _port(text: str) -> int:
+    """A TCP port number, refused by argparse in one line when out of range."""
+    try:
+        port = int(text)
+    except ValueError:
+        port = -1
+    if not 1 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port: use 1 to 65535")
+    return port
+
+
 def _settings_errors(error: ValidationError) -> str:
+    """One line per invalid setting, naming it (the validators' messages already do)."""
     lines = []
     for item in error.errors():
         name = ".".join(str(part) for part in item["loc"]) or "settings"
-        lines.append(f"  {name}: {item['msg']}")
+        message = item["msg"].removeprefix("Value error, ")
+        said = message if message.startswith(name.split(".")[0]) else f"{name}: {message}"
+        lines.append(f"chatops: {said}")
     return "\n".join(lines)
 
 

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+from sqlalchemy.engine import make_url
+
 from chatops.settings import Settings
-from chatops.storage.database import Database, head_revision
+from chatops.storage.database import Database, DatabaseUnreachable, head_revision
 
 Check = tuple[bool, str]
 
@@ -28,9 +32,21 @@ async def _database(settings: Settings) -> list[Check]:
                 "sqlite+aiosqlite:///FILE or postgresql+asyncpg://USER:PASSWORD@HOST/DB",
             )
         ]
+    missing = _missing_sqlite_file(settings.database_url)
+    if missing is not None:
+        await db.dispose()
+        return [
+            (
+                False,
+                f"database file {missing} does not exist yet: create it with "
+                "`chatops db upgrade` (`chatops console` also creates it)",
+            )
+        ]
     try:
         await db.ping()
         current = await db.current_revision()
+    except DatabaseUnreachable as error:
+        return [(False, f"database {where} is unreachable: {error}")]
     except Exception as error:
         return [(False, f"database {where} is unreachable: {type(error).__name__}")]
     finally:
@@ -43,6 +59,20 @@ async def _database(settings: Settings) -> list[Check]:
             (False, f"schema is at {shown}, code needs {head}: run `chatops db upgrade`"),
         ]
     return [(True, f"database {where} answers, schema up to date ({head})")]
+
+
+def _missing_sqlite_file(url: str) -> str | None:
+    """The SQLite file `url` names when it does not exist: connecting would create it, and
+    a check must change nothing (nor leave an empty file where the admin meant another)."""
+    parsed = make_url(url)
+    name = parsed.database or ""
+    if (
+        parsed.get_backend_name() != "sqlite"
+        or name in ("", ":memory:")
+        or name.startswith("file:")
+    ):
+        return None
+    return None if Path(name).exists() else name
 
 
 def _network(settings: Settings) -> list[Check]:
@@ -70,7 +100,7 @@ def _chat(settings: Settings) -> list[Check]:
             (
                 False,
                 "Slack: SLACK_BOT_TOKEN is set but neither SLACK_SIGNING_SECRET (HTTP) "
-                "nor SLACK_APP_TOKEN (Socket Mode) is",
+                "nor SLACK_APP_TOKEN (Socket Mode) is set, so no Slack events arrive: set one",
             )
         )
     else:

@@ -7,6 +7,7 @@ values they need, and production reads environment variables or a `.env` file.
 from __future__ import annotations
 
 import ipaddress
+import json
 from typing import Annotated
 from urllib.parse import quote, unquote_plus
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -16,10 +17,14 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
+from chatops.business_hours import BusinessHours
 from chatops.image_sources import ImageSources
 from chatops.reactions import reaction_names
+from chatops.scoring import ScoreWeights
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///chatops.db"
+
+_WEIGHTS_EXAMPLE = '{"urgent": 40, "reach": 15}'
 
 CommaList = Annotated[tuple[str, ...], NoDecode]
 
@@ -39,7 +44,7 @@ class Settings(BaseSettings):
     )
 
     database_url: str = Field(default=DEFAULT_DATABASE_URL, validation_alias="DATABASE_URL")
-    port: int = Field(default=8080, validation_alias="PORT")
+    port: int = Field(default=8080, ge=1, le=65535, validation_alias="PORT")
     timezone: str = Field(default="UTC", validation_alias="CHATOPS_TIMEZONE")
     admins: CommaList = Field(default=(), validation_alias="CHATOPS_ADMINS")
     approvers: CommaList = Field(default=(), validation_alias="CHATOPS_APPROVERS")
@@ -60,7 +65,7 @@ class Settings(BaseSettings):
         default="PortAlderCity", validation_alias="CHATOPS_SANDBOX_ACCOUNT"
     )
     log_level: str = Field(default="INFO", validation_alias="CHATOPS_LOG_LEVEL")
-    score_weights: dict[str, float] = Field(
+    score_weights: Annotated[dict[str, float], NoDecode] = Field(
         default_factory=dict, validation_alias="CHATOPS_SCORE_WEIGHTS"
     )
     alerts_per_minute: int = Field(default=10, ge=1, validation_alias="CHATOPS_ALERTS_PER_MINUTE")
@@ -150,6 +155,43 @@ class Settings(BaseSettings):
                 f"CHATOPS_TIMEZONE={value!r} is not an IANA time zone; "
                 "use a name such as America/Chicago or Europe/Paris"
             ) from error
+        return value
+
+    @field_validator("score_weights", mode="before")
+    @classmethod
+    def _weights_json(cls, value: object) -> object:
+        """Read the JSON here, so bad JSON is named like any other bad setting."""
+        if not isinstance(value, str):
+            return value
+        try:
+            return json.loads(value) if value.strip() else {}
+        except json.JSONDecodeError as error:
+            raise ValueError(
+                f"CHATOPS_SCORE_WEIGHTS={value!r} is not JSON; "
+                f"use an object such as {_WEIGHTS_EXAMPLE}"
+            ) from error
+
+    @field_validator("score_weights")
+    @classmethod
+    def _known_weights(cls, value: dict[str, float]) -> dict[str, float]:
+        """A misspelt weight would otherwise be ignored and its default used unnoticed."""
+        known = ScoreWeights.__dataclass_fields__
+        unknown = sorted(set(value) - set(known))
+        if unknown:
+            raise ValueError(
+                f"CHATOPS_SCORE_WEIGHTS: unknown weight {', '.join(map(repr, unknown))}; "
+                f"the weights are {', '.join(known)}, e.g. {_WEIGHTS_EXAMPLE}"
+            )
+        return value
+
+    @field_validator("business_hours")
+    @classmethod
+    def _readable_hours(cls, value: str) -> str:
+        """Parsed here too, so a bad value stops every command, `doctor` included, at once."""
+        try:
+            BusinessHours.parse(value)
+        except ValueError as error:
+            raise ValueError(f"CHATOPS_BUSINESS_HOURS: {error}") from error
         return value
 
     @field_validator("image_private_networks")

@@ -34,7 +34,7 @@ ACCEPTANCE = [
 
 
 def run(
-    args: list[str], url: str, stdin: str = "", timeout: float = 60
+    args: list[str], url: str, stdin: str = "", timeout: float = 60, **extra: str
 ) -> subprocess.CompletedProcess[str]:
     env = {
         k: v
@@ -42,6 +42,7 @@ def run(
         if not k.startswith(("SLACK_", "X_", "TEAMS_", "CHATOPS_"))
     }
     env["DATABASE_URL"] = url
+    env.update(extra)
     return subprocess.run(
         [CHATOPS, *args], input=stdin, capture_output=True, text=True, env=env, timeout=timeout
     )
@@ -414,3 +415,107 @@ def test_demo_console_shows_alerts(empty_database: str, backend: str) -> None:
     assert "Demo feed on" in result.stdout
     assert "┌─ Mention on Sandbox [SANDBOX]" in result.stdout
     assert "Why: matched" in result.stdout
+
+
+UNREACHABLE = "postgresql+asyncpg://u@127.0.0.1:1/x"  # nothing listens on port 1
+
+
+def one_line(result: subprocess.CompletedProcess[str]) -> str:
+    """The single `chatops: ...` line a known failure is reported in, with no traceback."""
+    assert result.returncode != 0, result.stdout
+    assert "Traceback" not in result.stderr, result.stderr
+    [line] = result.stderr.strip().splitlines()
+    assert line.startswith("chatops: "), line
+    return line
+
+
+def test_unreadable_business_hours_stop_doctor_in_one_line(tmp_path: Path) -> None:
+    """Before, doctor passed them and the console then died of a ValueError."""
+    url = f"sqlite+aiosqlite:///{tmp_path / 'x.db'}"
+    line = one_line(run(["doctor"], url, timeout=30, CHATOPS_BUSINESS_HOURS="nonsense"))
+    assert "CHATOPS_BUSINESS_HOURS" in line and "'09:00-17:00 mon-fri'" in line
+
+
+def test_score_weights_that_are_not_json_are_one_line(tmp_path: Path) -> None:
+    """Before: a raw SettingsError traceback."""
+    url = f"sqlite+aiosqlite:///{tmp_path / 'x.db'}"
+    line = one_line(run(["doctor"], url, timeout=30, CHATOPS_SCORE_WEIGHTS="notjson"))
+    assert "CHATOPS_SCORE_WEIGHTS='notjson' is not JSON" in line and '{"urgent": 40' in line
+
+
+def test_a_misspelt_score_weight_is_refused(tmp_path: Path) -> None:
+    """Before, {"reech": 5} was accepted and the default reach weight used unnoticed."""
+    url = f"sqlite+aiosqlite:///{tmp_path / 'x.db'}"
+    line = one_line(run(["doctor"], url, timeout=30, CHATOPS_SCORE_WEIGHTS='{"reech": 5}'))
+    assert "unknown weight 'reech'" in line and "reach" in line.split("'reech'")[1]
+
+
+@pytest.mark.parametrize(
+    "command", [["db", "upgrade"], ["audit", "export"], ["serve", "--no-workers"]]
+)
+def test_an_unreachable_database_is_one_line(command: list[str]) -> None:
+    if command[0] == "serve":
+        command = [*command, "--port", str(free_port())]
+    line = one_line(run(command, UNREACHABLE, timeout=30))
+    assert f"cannot use the database {UNREACHABLE}" in line and "Connect call failed" in line
+
+
+def test_serve_on_a_port_in_use_is_one_line(tmp_path: Path) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'serve.db'}"
+    with socket.socket() as taken:
+        taken.bind(("0.0.0.0", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        line = one_line(run(["serve", "--no-workers", "--port", str(port)], url, timeout=30))
+    assert f"cannot listen on 0.0.0.0:{port}: address already in use" in line
+
+
+def test_serve_on_no_such_port_is_a_usage_error(tmp_path: Path) -> None:
+    """Before: an OverflowError traceback from bind()."""
+    url = f"sqlite+aiosqlite:///{tmp_path / 'serve.db'}"
+    refused = run(["serve", "--port", "99999"], url, timeout=30)
+    assert refused.returncode == 2 and "Traceback" not in refused.stderr
+    assert "argument --port: '99999' is not a port: use 1 to 65535" in refused.stderr
+
+
+def test_audit_export_into_a_closed_pipe_is_one_line(tmp_path: Path) -> None:
+    """`chatops audit export | head`: before, a BrokenPipeError traceback."""
+    url = f"sqlite+aiosqlite:///{tmp_path / 'audit.db'}"
+    assert run(["db", "upgrade"], url).returncode == 0
+    env = {**os.environ, "DATABASE_URL": url}
+    export = subprocess.Popen(
+        [CHATOPS, "audit", "export"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert export.stdout is not None and export.stderr is not None
+    export.stdout.close()  # the reader has gone before the first line is written
+    export.wait(timeout=30)
+    result = subprocess.CompletedProcess(export.args, export.returncode, "", export.stderr.read())
+    export.stderr.close()
+    assert "the output was closed before it was complete" in one_line(result)
+
+
+def test_doctor_does_not_create_the_sqlite_file(tmp_path: Path) -> None:
+    database = tmp_path / "not-yet.db"
+    doctor = run(["doctor"], f"sqlite+aiosqlite:///{database}", timeout=30)
+    assert doctor.returncode == 1
+    assert not database.exists()
+    [line] = [line for line in doctor.stdout.splitlines() if "not-yet.db" in line]
+    assert line.startswith("FAIL") and "does not exist yet" in line
+    assert "`chatops db upgrade`" in line
+
+
+def test_doctor_finishes_the_slack_mode_sentence(tmp_path: Path) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'slack.db'}"
+    doctor = run(
+        ["doctor"],
+        url,
+        timeout=30,
+        SLACK_BOT_TOKEN="xoxb-test",
+        SLACK_API_BASE_URL="http://127.0.0.1:1/api/",
+    )
+    [line] = [line for line in doctor.stdout.splitlines() if "SLACK_APP_TOKEN" in line]
+    assert line.endswith("(Socket Mode) is set, so no Slack events arrive: set one"), line

@@ -7,8 +7,9 @@ change with `SELECT ... FOR UPDATE`, which SQLite ignores.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+import socket
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import event, text
 from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -30,6 +32,32 @@ MIGRATIONS = Path(__file__).with_name("migrations")
 
 class SchemaOutOfDate(RuntimeError):
     """The database is behind the code; the message names the command that fixes it."""
+
+
+class DatabaseUnreachable(RuntimeError):
+    """The database could not be connected to (refused, unknown host, no such database or
+    role, a file that cannot be opened); the message is the driver's reason, in one line."""
+
+
+# SQLSTATE classes of a failed connection: connection exception, invalid authorization,
+# invalid catalog (no such database), insufficient resources, operator intervention.
+_CONNECTION_STATES = ("08", "28", "3D", "53", "57P")
+
+
+@contextmanager
+def _connecting() -> Iterator[None]:
+    """Turn a failure to reach the database into `DatabaseUnreachable`; other errors (a bad
+    query, a constraint) are bugs or data problems and pass through unchanged."""
+    try:
+        yield
+    except (ConnectionError, socket.gaierror, TimeoutError) as error:
+        raise DatabaseUnreachable(str(error) or type(error).__name__) from error
+    except DBAPIError as error:
+        state = str(getattr(error.orig, "sqlstate", "") or "")
+        if not isinstance(error, OperationalError) and not state.startswith(_CONNECTION_STATES):
+            raise
+        reason = str(error.orig or error).strip().splitlines()
+        raise DatabaseUnreachable(reason[0] if reason else type(error).__name__) from error
 
 
 class Database:
@@ -55,12 +83,16 @@ class Database:
             yield session
 
     async def ping(self) -> None:
-        async with self.engine.connect() as connection:
-            await connection.execute(text("SELECT 1"))
+        with _connecting():
+            async with self.engine.connect() as connection:
+                await connection.execute(text("SELECT 1"))
 
     async def current_revision(self) -> str | None:
-        async with self.engine.connect() as connection:
-            return await connection.run_sync(_current_revision)
+        """The schema's revision; the first query of every command, so it is where an
+        unreachable database is reported (`DatabaseUnreachable`)."""
+        with _connecting():
+            async with self.engine.connect() as connection:
+                return await connection.run_sync(_current_revision)
 
     async def upgrade(self) -> None:
         async with self.engine.begin() as connection:
