@@ -12,14 +12,18 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from pydantic import ValidationError
-from sqlalchemy import make_url
 
 from chatops.compliance import ComplianceRules
 from chatops.domain.errors import InvalidInput
 from chatops.logs import configure_logging
 from chatops.policy import NETWORK_LIMITS, PolicyResult, require_checkable
 from chatops.settings import Settings
-from chatops.storage.database import Database, DatabaseUnreachable, SchemaOutOfDate
+from chatops.storage.database import (
+    Database,
+    DatabaseUnreachable,
+    SchemaOutOfDate,
+    missing_sqlite_file,
+)
 
 EXIT_USAGE = 2
 EXIT_FAILED = 1
@@ -285,14 +289,10 @@ async def _agency_check(
 
 
 def _refuse_missing_sqlite_file(url: str) -> None:
-    """Connecting to a SQLite file that is not there creates an empty one, and a check must
-    not leave a database file behind."""
-    parsed = make_url(url)
-    path = parsed.database
-    if parsed.get_backend_name() != "sqlite" or not path or path == ":memory:":
-        return
-    if not path.startswith("file:") and not Path(path).exists():
-        raise _NoDatabase(f"there is no database file at {path}")
+    """A check must not leave a database file behind."""
+    missing = missing_sqlite_file(url)
+    if missing is not None:
+        raise _NoDatabase(f"there is no database file at {missing}")
 
 
 async def _audit_export(settings: Settings, args: argparse.Namespace) -> int:

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
-from sqlalchemy.engine import make_url
-
 from chatops.settings import Settings
-from chatops.storage.database import Database, DatabaseUnreachable, head_revision
+from chatops.storage.database import (
+    Database,
+    DatabaseUnreachable,
+    head_revision,
+    missing_sqlite_file,
+)
 
 Check = tuple[bool, str]
 
@@ -32,7 +33,7 @@ async def _database(settings: Settings) -> list[Check]:
                 "sqlite+aiosqlite:///FILE or postgresql+asyncpg://USER:PASSWORD@HOST/DB",
             )
         ]
-    missing = _missing_sqlite_file(settings.database_url)
+    missing = missing_sqlite_file(settings.database_url)
     if missing is not None:
         await db.dispose()
         return [
@@ -59,20 +60,6 @@ async def _database(settings: Settings) -> list[Check]:
             (False, f"schema is at {shown}, code needs {head}: run `chatops db upgrade`"),
         ]
     return [(True, f"database {where} answers, schema up to date ({head})")]
-
-
-def _missing_sqlite_file(url: str) -> str | None:
-    """The SQLite file `url` names when it does not exist: connecting would create it, and
-    a check must change nothing (nor leave an empty file where the admin meant another)."""
-    parsed = make_url(url)
-    name = parsed.database or ""
-    if (
-        parsed.get_backend_name() != "sqlite"
-        or name in ("", ":memory:")
-        or name.startswith("file:")
-    ):
-        return None
-    return None if Path(name).exists() else name
 
 
 def _network(settings: Settings) -> list[Check]:

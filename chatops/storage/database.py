@@ -163,3 +163,18 @@ def _prepare_sqlite(engine: AsyncEngine) -> None:
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(connection: Connection) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def missing_sqlite_file(url: str) -> str | None:
+    """The SQLite file `url` names when it does not exist. Connecting would create it, and a
+    check (doctor, `chatops check`) must change nothing, nor leave an empty file where the
+    admin meant another."""
+    parsed = make_url(url)
+    name = parsed.database or ""
+    if (
+        parsed.get_backend_name() != "sqlite"
+        or name in ("", ":memory:")
+        or name.startswith("file:")
+    ):
+        return None
+    return None if Path(name).exists() else name
