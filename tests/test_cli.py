@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from chatops.storage.database import Database, head_revision
+from chatops.storage.database import POSTGRES_CONNECT_TIMEOUT_SECONDS, Database, head_revision
 from chatops.storage.drafts import findings_from_json
 from chatops.storage.tables import DraftRow
 from tests.conftest import scratch_postgres
@@ -458,6 +458,20 @@ def test_an_unreachable_database_is_one_line(command: list[str]) -> None:
         command = [*command, "--port", str(free_port())]
     line = one_line(run(command, UNREACHABLE, timeout=30))
     assert f"cannot use the database {UNREACHABLE}" in line and "Connect call failed" in line
+
+
+def test_a_database_that_never_answers_is_one_line_within_the_connect_timeout() -> None:
+    """A server that accepts and then says nothing (a firewall, a hung host): before, asyncpg
+    waited its own 60 s; now the command gives up after the connect timeout, in one line."""
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen()
+        url = f"postgresql+asyncpg://u@127.0.0.1:{silent.getsockname()[1]}/x"
+        started = time.monotonic()
+        line = one_line(run(["db", "upgrade"], url, timeout=55))
+        waited = time.monotonic() - started
+    assert f"cannot use the database {url}" in line and "TimeoutError" in line
+    assert waited < POSTGRES_CONNECT_TIMEOUT_SECONDS + 15
 
 
 def test_serve_on_a_port_in_use_is_one_line(tmp_path: Path) -> None:

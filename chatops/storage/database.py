@@ -28,6 +28,9 @@ from sqlalchemy.ext.asyncio import (
 )
 
 MIGRATIONS = Path(__file__).with_name("migrations")
+# asyncpg waits 60 s for a server that drops packets; a command that cannot reach its
+# database should say so sooner, and a healthy server answers in milliseconds.
+POSTGRES_CONNECT_TIMEOUT_SECONDS = 10.0
 
 
 class SchemaOutOfDate(RuntimeError):
@@ -71,6 +74,7 @@ class Database:
             kwargs["connect_args"] = {"timeout": 30}
         else:
             kwargs["pool_pre_ping"] = True
+            kwargs["connect_args"] = {"timeout": POSTGRES_CONNECT_TIMEOUT_SECONDS}
         self.engine: AsyncEngine = create_async_engine(url, **kwargs)
         if self.is_sqlite:
             _prepare_sqlite(self.engine)
