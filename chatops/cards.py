@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 
 from chatops.domain.drafts import DraftEvent, allowed_events
 from chatops.domain.types import Alert, Draft, DraftKind, DraftState, Finding
+from chatops.policy import ALT_TEXT_CODES, IMAGE_CODES
 from chatops.scheduling import format_local
 
 STATE_LABELS = {
@@ -100,7 +101,9 @@ def draft_card(draft: Draft, *, zone: ZoneInfo, network_label: str) -> Card:
         fields.append(CardField("Error", draft.error))
     footer = ""
     if draft.state is DraftState.PENDING and draft.blocking_findings:
-        footer = "Cannot be approved until the blocking findings are fixed (use Edit)."
+        footer = _blocked(draft)
+    elif draft.state is DraftState.REJECTED:
+        footer = f"Revise it with Edit or `/social edit {draft.id} NEW TEXT` to resubmit it."
     return Card(
         kind="draft",
         subject_id=draft.id,
@@ -146,6 +149,19 @@ def alert_card(alert: Alert, *, zone: ZoneInfo, network_label: str) -> Card:
         badge="SANDBOX" if network_label.lower() == "sandbox" else "",
         footer=f"Reply with `/reply {mention.external_id} TEXT`",
     )
+
+
+def _blocked(draft: Draft) -> str:
+    """How to unblock the draft, naming the command for each kind of fix it needs."""
+    codes = {f.code for f in draft.blocking_findings}
+    fixes = []
+    if codes - IMAGE_CODES:
+        fixes.append(f"edit the text (Edit, or `/social edit {draft.id} NEW TEXT`)")
+    if codes & ALT_TEXT_CODES:
+        fixes.append(f"describe image N with `/social alt {draft.id} N DESCRIPTION`")
+    if "too_many_images" in codes:
+        fixes.append("start a new draft with fewer images")
+    return "Cannot be approved until the blocking findings are fixed: " + " and ".join(fixes) + "."
 
 
 def _approvals(draft: Draft) -> tuple[str | ChatUser, ...]:

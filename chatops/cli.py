@@ -9,6 +9,7 @@ import os
 import signal
 import sys
 from collections.abc import Sequence
+from importlib import metadata
 from pathlib import Path
 
 from pydantic import ValidationError
@@ -76,7 +77,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="chatops", description=__doc__)
     parser.add_argument("-v", "--verbose", action="store_true", help="log at the configured level")
-    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    parser.add_argument("--version", action="version", version=f"chatops {_version()}")
+    sub = _Commands(parser.add_subparsers(dest="command", required=True, metavar="COMMAND"))
 
     serve = sub.add_parser("serve", help="the web service, plus background workers")
     serve.add_argument("--port", type=_port, default=None, help="default: PORT or 8080")
@@ -93,19 +95,23 @@ def _parser() -> argparse.ArgumentParser:
     console.set_defaults(run=_console)
 
     db = sub.add_parser("db", help="database schema")
-    db_sub = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")
+    db_sub = _Commands(db.add_subparsers(dest="db_command", required=True, metavar="ACTION"))
     upgrade = db_sub.add_parser("upgrade", help="apply migrations")
     upgrade.set_defaults(run=_db_upgrade)
 
     check_cmd = sub.add_parser("check", help="policy findings for a text, as a card shows them")
-    check_cmd.add_argument("--network", default="x", choices=sorted(NETWORK_LIMITS))
-    check_cmd.add_argument("text", nargs="+")
+    check_cmd.add_argument(
+        "--network", default="x", choices=sorted(NETWORK_LIMITS), help="whose rules (default: x)"
+    )
+    check_cmd.add_argument("text", nargs="+", help="the text of a post, as it would be drafted")
     check_cmd.set_defaults(run=_check)
 
     audit = sub.add_parser("audit", help="the record of decisions")
-    audit_sub = audit.add_subparsers(dest="audit_command", required=True, metavar="ACTION")
+    audit_sub = _Commands(
+        audit.add_subparsers(dest="audit_command", required=True, metavar="ACTION")
+    )
     export = audit_sub.add_parser("export", help="every recorded decision, to stdout")
-    export.add_argument("--format", choices=("csv", "jsonl"), default="csv")
+    export.add_argument("--format", choices=("csv", "jsonl"), default="csv", help="default: csv")
     export.add_argument("--since", help='e.g. "2026-01-01" or "7 days ago"')
     export.add_argument("--until", help='e.g. "2026-02-01" or "yesterday"')
     export.add_argument(
@@ -126,6 +132,25 @@ def _parser() -> argparse.ArgumentParser:
     doctor = sub.add_parser("doctor", help="check settings and services, say what is wrong")
     doctor.set_defaults(run=_doctor)
     return parser
+
+
+class _Commands:
+    """Subcommands whose own `--help` opens with what they do, not only their usage."""
+
+    def __init__(self, action: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+        self.action = action
+
+    def add_parser(self, name: str, *, help: str) -> argparse.ArgumentParser:
+        description = help[:1].upper() + help[1:] + "."
+        return self.action.add_parser(name, help=help, description=description)
+
+
+def _version() -> str:
+    """The installed distribution's version, as packaging tools and bug reports see it."""
+    try:
+        return metadata.version("chatops")
+    except metadata.PackageNotFoundError:
+        return "unknown (not installed)"
 
 
 async def _serve(settings: Settings, args: argparse.Namespace) -> int:
@@ -198,8 +223,12 @@ async def _until_signalled(workers: object) -> None:
 async def _console(settings: Settings, args: argparse.Namespace) -> int:
     from adapters.console.app import run_console
     from adapters.console.chat import PLATFORM
+    from adapters.console.session import user_name
     from chatops.service import build_service
 
+    user = user_name(args.user)
+    if not user:
+        raise InvalidInput("--user needs a name.", hint="Example: `chatops console --user alice`.")
     service = build_service(settings, open_platforms={PLATFORM})
     try:
         await service.db.ensure_schema(allow_fresh_sqlite_upgrade=True)
@@ -207,7 +236,7 @@ async def _console(settings: Settings, args: argparse.Namespace) -> int:
         _utf8(sys.stdout)
         await run_console(
             service,
-            user=args.user,
+            user=user,
             demo=not args.no_demo and settings.uses_sandbox,
             stdin=sys.stdin,
             out=sys.stdout,

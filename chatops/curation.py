@@ -15,6 +15,16 @@ from chatops.storage.lists import ListStore
 
 WATCH_LISTS = ("journalists", "officials", "partners")
 
+_DOING = {
+    "watch_added": "Changing the watch lists",
+    "watch_removed": "Changing the watch lists",
+    "urgent_added": "Changing the urgent terms",
+    "urgent_removed": "Changing the urgent terms",
+    "sensitive_added": "Changing the sensitive terms",
+    "sensitive_removed": "Changing the sensitive terms",
+}
+"""What a refusal says the person tried: sensitive terms are about drafts, not scores."""
+
 
 class Curation:
     """`changed` lets the scorer pick up a change at once rather than after its refresh."""
@@ -64,7 +74,7 @@ class Curation:
     async def _change(self, actor: Actor, action: str, **what: str) -> bool:
         now = self.clock.now()
         async with self.db.transaction() as session:
-            await self.policy.require_role(session, actor, Role.ADMIN, "Changing what scores high")
+            await self.policy.require_role(session, actor, Role.ADMIN, _DOING[action])
             lists = ListStore(session)
             if action == "watch_added":
                 changed = await lists.add_watch(

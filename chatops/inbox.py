@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
 import structlog
 
 from chatops.authz import same_workspace
@@ -16,6 +20,22 @@ from chatops.storage.reports import ReportStore
 from chatops.storage.tables import AlertRow, MentionRow
 
 log = structlog.get_logger(__name__)
+
+
+INBOX_LIMIT = 20
+"""Questions `/alerts inbox` lists at once; beyond them it says there are more."""
+
+
+@dataclass(frozen=True)
+class Waiting:
+    """A question in the reply inbox: who asked what, by when it should be answered."""
+
+    alert_id: int
+    handle: str
+    text: str
+    reference: str
+    due_at: datetime | None
+    assignee: str | None
 
 
 class AlertDesk:
@@ -35,11 +55,34 @@ class AlertDesk:
             raise _no_such_alert(alert_id)
         return alert
 
-    async def assign(self, actor: Actor, alert_id: int) -> Alert:
-        return await self._change(actor, alert_id, "alert_assigned", assignee=actor.user_id)
+    async def assign(self, actor: Actor, alert_id: int, assignee: str | None = None) -> Alert:
+        """Assign to the actor (the card's button) or to a colleague they name (the command);
+        anyone in the alert's workspace may, as with the button."""
+        return await self._change(
+            actor, alert_id, "alert_assigned", assignee=assignee or actor.user_id
+        )
 
     async def mark_handled(self, actor: Actor, alert_id: int) -> Alert:
         return await self._change(actor, alert_id, "alert_handled", handled_by=actor.user_id)
+
+    async def awaiting_answer(self, actor: Actor, channel: ChannelRef) -> list[Waiting]:
+        """The channel's questions nobody has answered or marked handled, soonest deadline
+        first: what the desk works through. Only the actor's own workspace has any."""
+        if not same_workspace(actor, channel.workspace_id):
+            return []
+        async with self.db.transaction() as session:
+            rows = await ReportStore(session).awaiting_answer(channel, limit=INBOX_LIMIT + 1)
+        return [
+            Waiting(
+                alert_id=alert.id,
+                handle=mention.author_handle,
+                text=mention.text,
+                reference=mention.external_id,
+                due_at=alert.due_at,
+                assignee=alert.assignee,
+            )
+            for alert, mention in rows
+        ]
 
     async def _change(
         self,
@@ -71,6 +114,7 @@ class AlertDesk:
                 workspace=row.workspace_id,
                 action=action,
                 alert_id=alert_id,
+                **_assigned(assignee),
             )
             alert = await store.alert(alert_id)
         assert alert is not None
@@ -118,6 +162,11 @@ class ReplyInbox:
             f"Still unanswered after {hours} business hours ({who}): @{mention.author_handle}: "
             f"“{mention.text[:140]}” {mention.url} Reply with `/reply {mention.external_id} TEXT`."
         )
+
+
+def _assigned(assignee: str | None) -> dict[str, Any]:
+    """The audit detail of an assignment: whom, since it may be someone else."""
+    return {} if assignee is None else {"assignee": assignee}
 
 
 def _no_such_alert(alert_id: int) -> NotFound:

@@ -23,6 +23,9 @@ NETWORK_LIMITS = {"x": 280, "sandbox": 280}
 NEAR_LIMIT_SHARE = 0.95
 MAX_IMAGES = 4
 MAX_ALT_TEXT = 1000
+ALT_TEXT_CODES = frozenset({"image_without_alt", "alt_text_too_long"})
+"""Findings fixed by describing an image (`/social alt`), not by editing the text."""
+IMAGE_CODES = ALT_TEXT_CODES | {"too_many_images"}
 MAX_TEXT_CHARS = 2_000
 """The longest text accepted for a draft or a check. It is far above every network's limit
 (X counts 280, Bluesky 300, Mastodon 500 by default), so no publishable text is refused,

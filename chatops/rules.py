@@ -44,6 +44,7 @@ HINT = f"Example: {EXAMPLE}"
 FIELDS = ("from", "lang", "is", "sentiment")
 OPTIONS = ("min_score", "mode")
 MODES = ("instant", "digest")
+SENTIMENTS = ("negative", "neutral", "positive")
 MAX_DEPTH = 20  # nested parentheses; far beyond real rules, well inside Python's recursion limit
 
 _QUOTES = '"“”'
@@ -223,8 +224,8 @@ _FIELD_VALUES: dict[str, tuple[re.Pattern[str], str]] = {
     ),
     "is": (re.compile(r"question"), "is: supports only is:question"),
     "sentiment": (
-        re.compile(r"negative|neutral|positive"),
-        "sentiment: must be negative, neutral or positive",
+        re.compile("|".join(SENTIMENTS)),
+        f"sentiment: must be {', '.join(SENTIMENTS[:-1])} or {SENTIMENTS[-1]}",
     ),
 }
 

@@ -14,12 +14,20 @@ EXAMPLES = (
 )
 
 
-def parse_when(text: str, *, now: datetime, zone: ZoneInfo) -> datetime:
-    """Parse `text` as a future moment in `zone`; return it in UTC.
+NOW = frozenset({"now", "right now", "immediately", "asap", "at once"})
+"""Ways of saying "no later than approval": the same as giving no `--at` at all."""
+
+
+def parse_when(text: str, *, now: datetime, zone: ZoneInfo) -> datetime | None:
+    """Parse `text` as a future moment in `zone`; return it in UTC, or None for "now".
 
     Relative phrases are resolved from `now` as seen on the agency's wall clock, so
     "tomorrow 9am" means 9am tomorrow in CHATOPS_TIMEZONE whatever the server's zone.
+    "now" cannot be a future moment by the time anyone approves it, so it means what it
+    says: publish as soon as approved, exactly as without `--at`.
     """
+    if " ".join(text.lower().split()) in NOW:
+        return None
     when = _parse(text, now=now, zone=zone, prefer="future")
     if when is None:
         raise InvalidInput(f"I could not read {text!r} as a time.", hint=f"Try {EXAMPLES}.")

@@ -43,9 +43,7 @@ def _p90(values: list[float]) -> float:
     return statistics.quantiles(values, n=10, method="inclusive")[-1]
 
 
-def humanize(duration: timedelta | None) -> str:
-    if duration is None:
-        return "no answered questions"
+def humanize(duration: timedelta) -> str:
     minutes = int(duration.total_seconds() // 60)
     if minutes < 60:
         return f"{minutes} min"

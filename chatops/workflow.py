@@ -326,6 +326,7 @@ class DraftWorkflow:
                 raise EditedMeanwhile(draft, seen_revision, text)
             findings = (*media_findings(draft.media), *text_findings)
             had_approvals = len(draft.approvals)
+            resubmitted = draft.state is DraftState.REJECTED
             self._move(row, new_state)
             row.text = text
             row.revision += 1
@@ -342,10 +343,12 @@ class DraftWorkflow:
                 revision=row.revision,
                 approvals_cleared=had_approvals,
                 findings=[f.code for f in findings],
+                **({"resubmitted": True} if resubmitted else {}),
             )
             draft, cards = await self._settled(store, draft_id)
-        cleared = " Approvals were cleared." if had_approvals else ""
-        message = f"Draft {draft_id} edited by {actor.name}.{cleared}"
+        message = (
+            f"Draft {draft_id} edited by {actor.name}.{_after_edit(had_approvals, resubmitted)}"
+        )
         return await self._announce(draft, cards, message)
 
     async def describe_image(
@@ -369,6 +372,7 @@ class DraftWorkflow:
             media = list(draft.media)
             media[number - 1] = MediaItem(media[number - 1].url, alt_text.strip())
             had_approvals = len(draft.approvals)
+            resubmitted = draft.state is DraftState.REJECTED
             self._move(row, new_state)
             row.media = media_to_json(media)
             row.revision += 1
@@ -376,11 +380,17 @@ class DraftWorkflow:
             row.findings = findings_to_json((*media_findings(media), *text_findings))
             await OutboxStore(session).cancel(draft_id, now=self.clock.now())
             await self._audit(
-                session, actor, "alt_text_set", draft, image=number, alt_text=alt_text.strip()
+                session,
+                actor,
+                "alt_text_set",
+                draft,
+                image=number,
+                alt_text=alt_text.strip(),
+                **({"resubmitted": True} if resubmitted else {}),
             )
             draft, cards = await self._settled(store, draft_id)
-        cleared = " Approvals were cleared." if had_approvals else ""
-        message = f"{actor.name} described image {number} of draft {draft_id}.{cleared}"
+        after = _after_edit(had_approvals, resubmitted)
+        message = f"{actor.name} described image {number} of draft {draft_id}.{after}"
         return await self._announce(draft, cards, message)
 
     async def override_warning(
@@ -524,6 +534,14 @@ class DraftWorkflow:
             workspace=draft.workspace,
             **details,
         )
+
+
+def _after_edit(had_approvals: int, resubmitted: bool) -> str:
+    """What a change of content did besides: a rejected draft goes back for approval."""
+    cleared = " Approvals were cleared." if had_approvals else ""
+    if resubmitted:
+        return f"{cleared} It is a new revision, waiting for approval again."
+    return cleared
 
 
 def _iso(moment: datetime | None) -> str | None:

@@ -60,12 +60,28 @@ async def _listing(ctx: CommandContext, invocation: Invocation) -> Reply:
     mine = sorted(r.value for r in await ctx.core.roles.roles_of(invocation.actor))
     lines = [f"{user}: {role.value} ({source})" for user, role, source in rows]
     if invocation.actor.platform in ctx.core.role_policy.open_platforms:
-        lines.append(
-            "On this console every user may approve (never their own draft) "
-            "unless CHATOPS_APPROVERS is set."
-        )
+        lines.append(_open_console(ctx))
     lines.append(f"You ({invocation.actor.user_id}): {', '.join(mine) or 'drafter'}.")
     return Reply("Anyone here may draft. Roles:", lines=tuple(lines))
+
+
+def _open_console(ctx: CommandContext) -> str:
+    """What the console's open roles are with the settings as they are, not as they might be."""
+    policy = ctx.core.role_policy
+    if policy.approvers:
+        return (
+            "CHATOPS_APPROVERS is set, so on this console only the approvers and admins "
+            "listed here may approve."
+        )
+    if policy.admins:
+        return (
+            "On this console every user may approve (never their own draft), because "
+            "CHATOPS_APPROVERS is not set."
+        )
+    return (
+        "On this console every user may approve (never their own draft) and administer, "
+        "because neither CHATOPS_APPROVERS nor CHATOPS_ADMINS is set."
+    )
 
 
 async def audit(ctx: CommandContext, invocation: Invocation, args: str) -> list[Reply]:

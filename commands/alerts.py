@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from chatops.domain.errors import InvalidInput
 from chatops.interaction import Invocation, Reply
-from chatops.rules import parse_rule, search_query
+from chatops.rules import MODES, SENTIMENTS, parse_rule, search_query
 from chatops.subscriptions import DIGEST_EXAMPLE, RULE_EXAMPLE
 from commands.parsing import parse_id, take_word
 from commands.registry import CommandContext, Verb
 
 GRAMMAR = (
     'Words and "quoted phrases"; OR (or a comma), AND (or a space), NOT (or -), parentheses; '
-    "from:handle, lang:xx, is:question, sentiment:negative|positive, "
-    "min_score:N (0-100; without it every match is relayed), mode:instant|digest."
+    f"from:handle, lang:xx, is:question, sentiment:{'|'.join(SENTIMENTS)}, "
+    f"min_score:N (0-100; without it every match is relayed), mode:{'|'.join(MODES)}."
 )
 
 

@@ -6,7 +6,7 @@ from chatops.compliance import SensitiveTerm
 from chatops.curation import WATCH_LISTS
 from chatops.domain.errors import InvalidInput
 from chatops.interaction import Invocation, Reply
-from chatops.stats import humanize, response_stats
+from chatops.stats import ResponseStats, humanize, response_stats
 from commands.parsing import parse_id, take_options, take_value, take_word
 from commands.registry import CommandContext, Verb
 
@@ -26,12 +26,18 @@ async def watch(ctx: CommandContext, invocation: Invocation, args: str) -> list[
     if action == "add":
         name, rest = take_word(rest)
         handle, _ = take_word(rest)
-        if name not in WATCH_LISTS or not handle:
-            lists = ", ".join(WATCH_LISTS)
+        lists = ", ".join(WATCH_LISTS[:-1]) + f" and {WATCH_LISTS[-1]}"
+        if name and name.lower() not in WATCH_LISTS:
+            raise InvalidInput(
+                f"There is no watch list {name!r}: the lists are {lists}.",
+                hint=f"Example: `{WATCH_EXAMPLE}`",
+            )
+        if not handle:
             raise InvalidInput(
                 "`/social watch add` needs a list and a handle.",
-                hint=f"Lists: {lists}. Example: `{WATCH_EXAMPLE}`",
+                hint=f"The lists are {lists}. Example: `{WATCH_EXAMPLE}`",
             )
+        name = name.lower()
         handle = handle.lstrip("@").lower()
         await curation.add_watch(invocation.actor, name, handle)
         return [Reply(f"@{handle} is on the {name} watch list.", ephemeral=False)]
@@ -71,7 +77,8 @@ async def urgent(ctx: CommandContext, invocation: Invocation, args: str) -> list
         new = await curation.add_urgent(invocation.actor, term)
         return [
             Reply(
-                f'"{term}" ' + ("now scores as urgent." if new else "already did."), ephemeral=False
+                f'"{term}" ' + ("now scores as urgent." if new else "already scores as urgent."),
+                ephemeral=False,
             )
         ]
     removed = await curation.remove_urgent(invocation.actor, term)
@@ -82,12 +89,17 @@ async def urgent(ctx: CommandContext, invocation: Invocation, args: str) -> list
 
 async def stats(ctx: CommandContext, invocation: Invocation, args: str) -> list[Reply]:
     figures = await response_stats(ctx.core.db, ctx.core.clock.now())
-    lines = tuple(
-        f"Last {f.days} days: {f.answered} answered; median {humanize(f.median)}, "
-        f"90th percentile {humanize(f.p90)}"
-        for f in figures
-    )
+    lines = tuple(_stats_line(f) for f in figures)
     return [Reply("First-response time to residents' questions:", lines=lines)]
+
+
+def _stats_line(figures: ResponseStats) -> str:
+    if figures.median is None or figures.p90 is None:
+        return f"Last {figures.days} days: no question was answered."
+    return (
+        f"Last {figures.days} days: {figures.answered} answered; median "
+        f"{humanize(figures.median)}, 90th percentile {humanize(figures.p90)}"
+    )
 
 
 VERBS = [

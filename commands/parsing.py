@@ -92,9 +92,15 @@ MAX_ID = 2**31 - 1  # ids are 32-bit integer columns on PostgreSQL
 
 def parse_id(value: str, what: str, example: str) -> int:
     cleaned = value.strip().lstrip("#")
-    if not (cleaned.isascii() and cleaned.isdecimal()):
+    digits = cleaned.removeprefix("-")
+    if not (digits.isascii() and digits.isdecimal()):
         shown = value or "nothing"
         raise InvalidInput(f"{what} should be a number, not {shown!r}.", hint=f"Example: {example}")
+    if cleaned.startswith("-") or int(digits) == 0:
+        raise InvalidInput(
+            f"{what} must be a positive number (they start at 1), not {cleaned}.",
+            hint=f"Example: {example}",
+        )
     number = int(cleaned)
     if number > MAX_ID:
         raise InvalidInput(f"{what} {cleaned} does not exist.", hint=f"Example: {example}")

@@ -26,6 +26,7 @@ DESIGN_TRANSITIONS = {
     (S.APPROVED, E.CANCEL): S.CANCELLED,
     (S.PENDING, E.EDIT): S.PENDING,
     (S.APPROVED, E.EDIT): S.PENDING,
+    (S.REJECTED, E.EDIT): S.PENDING,  # revised and resubmitted (README's state machine)
     (S.PUBLISHING, E.ERROR): S.FAILED,
     (S.FAILED, E.RETRY): S.APPROVED,
 }
@@ -54,8 +55,17 @@ def test_terminal_states_stay_terminal(events: list[DraftEvent]) -> None:
             new = next_state(1, state, event)
         except IllegalTransition:
             continue
-        assert state not in (S.PUBLISHED, S.REJECTED, S.CANCELLED)
+        assert state not in (S.PUBLISHED, S.CANCELLED)
+        assert state is not S.REJECTED or event is E.EDIT  # only a revision reopens it
         state = new
+
+
+def test_a_rejected_draft_is_revised_not_restarted() -> None:
+    assert next_state(4, S.REJECTED, E.EDIT) is S.PENDING
+    with pytest.raises(IllegalTransition) as refused:
+        next_state(4, S.REJECTED, E.APPROVE)
+    assert "Revise it with `/social edit 4 NEW TEXT`" in str(refused.value)
+    assert "Start a new draft" not in str(refused.value)
 
 
 def test_weighted_length_counts_like_x() -> None:
@@ -97,6 +107,11 @@ def test_tomorrow_9am_is_in_the_agency_time_zone() -> None:
     assert parse_when("2026-12-01T09:00", now=FRIDAY_3PM_UTC, zone=CHICAGO) == datetime(
         2026, 12, 1, 15, 0, tzinfo=UTC
     )
+
+
+@pytest.mark.parametrize("now", ["now", "Now", " right  now ", "immediately"])
+def test_now_means_as_soon_as_approved(now: str) -> None:
+    assert parse_when(now, now=FRIDAY_3PM_UTC, zone=CHICAGO) is None
 
 
 def test_past_and_unreadable_times_are_refused_with_examples() -> None:

@@ -16,6 +16,8 @@ COMMAND_FOR_ACTION = {
     "draft_edit": "/social edit {id} NEW TEXT",
     "draft_retry": "/social retry {id}",
     "draft_cancel": "/social cancel {id}",
+    "alert_assign": "/alerts assign {id}",
+    "alert_handled": "/alerts handled {id}",
 }
 
 

@@ -26,6 +26,12 @@ from commands.social import approve_by_reaction, show_current
 REACT_EXAMPLE = "/react 3 white_check_mark"
 
 
+def user_name(typed: str) -> str:
+    """The acting user's name as typed for `/as` or `--user` (an `@` is optional); "" when
+    nothing of a name is left, which both refuse."""
+    return clean_text(typed.strip().lstrip("@")).strip()
+
+
 class ConsoleSession:
     def __init__(
         self,
@@ -80,10 +86,11 @@ class ConsoleSession:
 
     def _switch_user(self, rest: str) -> None:
         name, _ = take_word(rest)
-        if not name:
+        user = user_name(name)
+        if not user:
             self._say(Reply("`/as` needs a name.", lines=("Example: `/as bob`",)))
             return
-        self.user = clean_text(name.lstrip("@"))
+        self.user = user
         self._say(Reply(f"You are now {self.user}."))
 
     async def _react(self, rest: str, *, added: bool) -> None:

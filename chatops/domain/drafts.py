@@ -29,6 +29,7 @@ TRANSITIONS: dict[tuple[DraftState, DraftEvent], DraftState] = {
     (_S.APPROVED, _E.CANCEL): _S.CANCELLED,
     (_S.PENDING, _E.EDIT): _S.PENDING,
     (_S.APPROVED, _E.EDIT): _S.PENDING,
+    (_S.REJECTED, _E.EDIT): _S.PENDING,  # revised and resubmitted: a new revision
     (_S.APPROVED, _E.DUE): _S.PUBLISHING,
     (_S.PUBLISHING, _E.PUBLISHED): _S.PUBLISHED,
     (_S.PUBLISHING, _E.ERROR): _S.FAILED,
@@ -64,7 +65,7 @@ def next_state(draft_id: int, state: DraftState, event: DraftEvent) -> DraftStat
     except KeyError:
         raise IllegalTransition(
             f"Draft {draft_id} cannot be {_VERBS[event]}: {_WHY[state]}.",
-            hint=_hint(state),
+            hint=_hint(draft_id, state),
         ) from None
 
 
@@ -72,7 +73,9 @@ def allowed_events(state: DraftState) -> frozenset[DraftEvent]:
     return frozenset(event for (origin, event) in TRANSITIONS if origin is state)
 
 
-def _hint(state: DraftState) -> str:
-    if state in (_S.REJECTED, _S.CANCELLED, _S.PUBLISHED):
+def _hint(draft_id: int, state: DraftState) -> str:
+    if state is _S.REJECTED:
+        return f"Revise it with `/social edit {draft_id} NEW TEXT`: it goes back for approval."
+    if state in (_S.CANCELLED, _S.PUBLISHED):
         return "Start a new draft with `/post TEXT` if you need another post."
     return "See `/social queue` for what can still be acted on."

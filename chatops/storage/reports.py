@@ -88,6 +88,19 @@ class ReportStore:
         )
         return [(a, m) for a, m in rows]
 
+    async def awaiting_answer(self, channel: ChannelRef, limit: int) -> list[AlertWithMention]:
+        """Open questions of the channel, soonest deadline first (those without one last)."""
+        rows = await self.session.execute(
+            select(AlertRow, MentionRow)
+            .join(MentionRow, MentionRow.id == AlertRow.mention_id)
+            .where(
+                *_in_channel(channel), AlertRow.is_question.is_(True), AlertRow.state != "handled"
+            )
+            .order_by(AlertRow.due_at.is_(None), AlertRow.due_at, AlertRow.id)
+            .limit(limit)
+        )
+        return [(a, m) for a, m in rows]
+
     async def awaiting_digest(self, channel: ChannelRef) -> list[AlertWithMention]:
         rows = await self.session.execute(
             select(AlertRow, MentionRow)
