@@ -36,8 +36,10 @@ class Conversation:
         user: str = "alice",
         now: datetime,
         open_console: bool = True,
+        chat: type[ConsoleChat] = ConsoleChat,
         **settings: Any,
     ) -> Conversation:
+        """`chat` may be a test's own console chat (one whose posts fail, say)."""
         clock = ManualClock(now)
         service = build_service(
             make_settings(database_url, **settings),
@@ -46,11 +48,11 @@ class Conversation:
         )
         await service.social.start()
         out = io.StringIO()
-        chat = ConsoleChat(out, reaction="white_check_mark")
+        console = chat(out, reaction="white_check_mark")
         session = ConsoleSession(
-            context=service.context(chat),
+            context=service.context(console),
             registry=service.registry,
-            chat=chat,
+            chat=console,
             user=user,
             out=out,
             drain=service.drain_jobs().run_all_once,
