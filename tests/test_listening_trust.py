@@ -83,7 +83,7 @@ async def test_a_daily_digest_comes_at_its_local_time(converse) -> None:
 async def test_reposts_collapse_into_one_alert_that_counts_them(converse) -> None:
     chat = await converse(user="alice")
     await chat.say("/alerts subscribe evacuation")
-    original = mention(chat, "Evacuation ordered for Lowtide", handle="PortAlderOEM")
+    original = mention(chat, "Evacuation ordered for Lowtide", handle="lowtide_mutual_aid")
     await chat.service.pipeline.ingest([original])
     await chat.tick()
     reposts = [
@@ -92,7 +92,7 @@ async def test_reposts_collapse_into_one_alert_that_counts_them(converse) -> Non
             external_id=f"rt-{n}",
             url=f"https://sandbox.invalid/r{n}/status/rt-{n}",
             author=MentionAuthor(handle=f"r{n}"),
-            text="RT @PortAlderOEM: Evacuation ordered for Lowtide",
+            text="RT @lowtide_mutual_aid: Evacuation ordered for Lowtide",
             created_at=chat.clock.now(),
             kind="repost",
             refers_to=original.external_id,
