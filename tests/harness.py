@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 from datetime import datetime
 from typing import Any
 
@@ -11,6 +12,12 @@ from adapters.console.session import ConsoleSession
 from chatops.clock import ManualClock
 from chatops.service import Service, build_service
 from chatops.settings import Settings
+
+
+def unwrapped(said: str) -> str:
+    """Console output with each card's lines joined, so a test can look for a field's
+    whole value however the box wrapped it."""
+    return re.sub(r"\n│ +", " ", said)
 
 
 def make_settings(database_url: str, **overrides: Any) -> Settings:

@@ -413,7 +413,9 @@ def test_demo_console_shows_alerts(empty_database: str, backend: str) -> None:
     result = run(["console", "--user", "alice"], empty_database, "/alerts list\n")
     assert result.returncode == 0, result.stderr
     assert "Demo feed on" in result.stdout
-    assert "┌─ Mention on Sandbox [SANDBOX]" in result.stdout
+    # The first mentions: a resident's question (the city's own post is not an alert).
+    assert "┌─ Question on Sandbox [SANDBOX]" in result.stdout
+    assert "From: City of Port Alder" not in result.stdout
     assert "Why: matched" in result.stdout
 
 

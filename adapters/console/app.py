@@ -67,17 +67,19 @@ async def run_console(
                     except Exception:
                         log.exception("console_poll_failed")
             await session.background()
+            chat.restore_prompt()  # an alert pushed up the prompt the person types at
 
     background = asyncio.create_task(beat())
     interactive = stdin.isatty()
     if interactive:
-        chat.write(f"{session.user}> ")
+        chat.show_prompt(f"{session.user}> ")
     try:
         async for line in _lines(stdin):
+            chat.line_entered()
             if not await session.handle(line):
                 break
             if interactive:
-                chat.write(f"{session.user}> ")
+                chat.show_prompt(f"{session.user}> ")
     finally:
         background.cancel()
         await session.background()
