@@ -8,6 +8,7 @@ from datetime import timedelta
 
 from chatops.domain.types import Mention, MentionAuthor
 from chatops.storage.mentions import MentionStore
+from tests.harness import unwrapped
 
 _ids = itertools.count(1)
 
@@ -189,7 +190,7 @@ async def test_watch_lists_and_the_lexicon_are_admin_curated(converse) -> None:
     await chat.service.pipeline.ingest([mention(chat, "Mudslide on Route 9", handle="ledger_maya")])
     shown = await chat.tick()
     assert "on the journalists watch list (+20)" in shown
-    assert 'urgent term "mudslide" (+30)' in shown
+    assert 'urgent term "mudslide" (+30)' in unwrapped(shown)
 
 
 async def test_a_rule_that_does_not_parse_is_refused_with_its_position(converse) -> None:
