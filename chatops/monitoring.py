@@ -2,18 +2,18 @@
 
 Storing, routing and moving the poll cursor happen in one transaction, so a crash
 either keeps all three or none, and the next poll repeats nothing and misses nothing.
-Routing rules: every stored mention is evaluated against every subscription once; a
-channel gets a mention at most once however many of its rules match; a repost or quote
-of something the channel was already alerted about adds to that alert's count instead
-of a new alert; past a channel's per-minute cap, alerts go to its next digest instead of
-being dropped or flooding it.
+Routing rules: every stored mention but the agency's own posts is evaluated against every
+subscription once; a channel gets a mention at most once however many of its rules match;
+a repost or quote of something the channel was already alerted about adds to that alert's
+count instead of a new alert; past a channel's per-minute cap, alerts go to its next digest
+instead of being dropped or flooding it.
 """
 
 from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Collection, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -120,11 +120,15 @@ class MentionPipeline:
             scores = [scorer.score(mention) for mention in mentions]
             stored = await store.insert_new(mentions, now=now, scores=scores)
             result = IngestResult(len(mentions), len(stored), 0)
-            if stored:
+            # The agency's own posts are stored (replies and reposts refer to them) but never
+            # routed: an alert would ask the team to answer itself.
+            routed = [m for m in stored if not scorer.from_agency(m.mention)]
+            if routed:
                 by_id = {
                     (m.network, m.external_id): s for m, s in zip(mentions, scores, strict=True)
                 }
-                result = await self._route(store, stored, by_id, now, len(mentions))
+                result = await self._route(store, routed, by_id, now, len(mentions))
+                result = replace(result, stored=len(stored))
             if cursor is not None:
                 await store.save_cursor(cursor[0], cursor[1], now=now)
         if result.alerts:

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 import structlog
 
 from chatops.cards import Card, alert_card, draft_card
-from chatops.domain.types import Alert, Draft, MessageRef
+from chatops.domain.types import Alert, ChannelRef, Draft, MessageRef
 from chatops.ports import ChatPort
 from chatops.storage.database import Database
 from chatops.storage.drafts import DraftStore
@@ -64,6 +64,18 @@ class Notifier:
                     await chat.post_message(ref.channel, note, thread=ref)
             except Exception:
                 log.exception("card_update_failed", draft_id=draft.id, platform=chat.platform)
+
+    async def without_card(self, draft: Draft, note: str) -> None:
+        """News of a draft no card shows (its card could not be posted or recorded), said in
+        the channel it was written in, so a publication's link is not lost with the card."""
+        chat = self.chats.get(draft.author_platform)
+        if chat is None or not draft.channel:
+            return
+        channel = ChannelRef(draft.author_platform, draft.channel, draft.workspace)
+        try:
+            await chat.post_message(channel, f"Draft {draft.id}: {note}")
+        except Exception:
+            log.exception("draft_news_failed", draft_id=draft.id, platform=chat.platform)
 
     async def _show(self, chat: ChatPort, ref: MessageRef, draft: Draft, card: Card) -> None:
         """Update one card and record what it now shows, one update of a card at a time, so

@@ -184,7 +184,7 @@ class Publisher:
                 )
             draft = await drafts.get(claim.draft_id)
             cards = await drafts.cards(claim.draft_id)
-        await self.notifier.draft_changed(draft, cards, f"Published: {post.url}")
+        await self._tell(draft, cards, f"Published: {post.url}")
         for alert_id in answered:
             await self._show_answered(alert_id)
 
@@ -213,7 +213,14 @@ class Publisher:
                 )
             else:
                 draft, cards, note = await self._give_up(session, claim, row, error, now)
-        await self.notifier.draft_changed(draft, cards, note)
+        await self._tell(draft, cards, note)
+
+    async def _tell(self, draft: Draft, cards: list[MessageRef], note: str) -> None:
+        """On the draft's cards; a draft without one hears it in the channel it came from."""
+        if cards:
+            await self.notifier.draft_changed(draft, cards, note)
+        else:
+            await self.notifier.without_card(draft, note)
 
     async def _give_up(
         self, session: AsyncSession, claim: Claim, row: OutboxRow, error: str, now: datetime

@@ -151,6 +151,11 @@ class Scorer:
         reasons = tuple(f"{why} (+{round(points)})" for points, why in parts if round(points) > 0)
         return Scored(total, sentiment, question, reasons)
 
+    def from_agency(self, mention: Mention) -> bool:
+        """Whether one of the agency's own accounts wrote it: its own posts come back in its
+        mentions timeline (one account naming another), and are nobody's question to answer."""
+        return mention.author.handle.lower().lstrip("@") in self.agency
+
     def _addressed(self, text: str) -> bool:
         return any(handle.lower() in self.agency for handle in _MENTION.findall(text))
 

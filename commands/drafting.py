@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from chatops.domain.errors import ChannelUnavailable, InvalidInput
+from chatops.domain.errors import InvalidInput
 from chatops.domain.types import Draft, MediaItem
 from chatops.image_sources import ImageSources
 from chatops.interaction import Invocation, Reply
 from chatops.scheduling import format_local, parse_when
 from chatops.workflow import NewDraft
-from commands.cards import show_draft_card
+from commands.cards import show_or_explain
 from commands.parsing import Options, take_options, take_word
 from commands.registry import CommandContext, Verb
 
@@ -81,14 +81,11 @@ async def reply(ctx: CommandContext, invocation: Invocation, args: str) -> list[
 
 
 async def _show_and_receipt(ctx: CommandContext, invocation: Invocation, draft: Draft) -> Reply:
-    """Post the card where the command ran; if the bot cannot post there, the draft
-    still exists and the person is told how to fix the channel."""
+    """Post the card where the command ran; whatever goes wrong with it, the draft still
+    exists and the person is told so, with the card and what to type next."""
     receipt = _receipt(ctx, draft)
-    try:
-        await show_draft_card(ctx, invocation.channel, draft)
-    except ChannelUnavailable as error:
-        return Reply(receipt.text, lines=(*receipt.lines, f"But: {error}"))
-    return receipt
+    shown = await show_or_explain(ctx, invocation.channel, draft)
+    return Reply(receipt.text, lines=(*receipt.lines, *shown.lines), card=shown.card)
 
 
 def _receipt(ctx: CommandContext, draft: Draft) -> Reply:

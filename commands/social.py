@@ -11,6 +11,7 @@ from chatops.interaction import Invocation, Reply
 from chatops.logs import bind_command_context
 from chatops.reactions import reaction_name, reaction_names
 from chatops.scheduling import format_local
+from commands.cards import show_or_explain
 from commands.parsing import parse_id, take_options, take_word
 from commands.registry import CommandContext, Verb
 
@@ -36,6 +37,14 @@ def _queue_line(ctx: CommandContext, draft: Draft) -> str:
     if draft.scheduled_at is not None and draft.state in (DraftState.PENDING, DraftState.APPROVED):
         status += f", scheduled {format_local(draft.scheduled_at, ctx.core.zone)}"
     return f"#{draft.id} [{status}] @{draft.account} by {draft.author}: {text}"
+
+
+async def show(ctx: CommandContext, invocation: Invocation, args: str) -> list[Reply]:
+    """A new card of the draft here: the way back to a card that was lost or never posted."""
+    draft_id, _ = _draft_id(args, "show", "/social show 3")
+    draft = await ctx.core.workflow.get(draft_id, invocation.actor)
+    shown = await show_or_explain(ctx, invocation.channel, draft)
+    return [Reply(f"Draft {draft_id}'s current card.", lines=shown.lines, card=shown.card)]
 
 
 def _draft_id(args: str, verb: str, example: str) -> tuple[int, str]:
@@ -193,6 +202,14 @@ VERBS = [
         "Pending, approved and scheduled drafts.",
         "/social queue",
         queue,
+    ),
+    Verb(
+        "social",
+        "show",
+        "/social show ID",
+        "Post a draft's current card here again.",
+        "/social show 3",
+        show,
     ),
     Verb(
         "social",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 from datetime import datetime
 from typing import Any
 
@@ -11,6 +12,12 @@ from adapters.console.session import ConsoleSession
 from chatops.clock import ManualClock
 from chatops.service import Service, build_service
 from chatops.settings import Settings
+
+
+def unwrapped(said: str) -> str:
+    """Console output with each card's lines joined, so a test can look for a field's
+    whole value however the box wrapped it."""
+    return re.sub(r"\n│ +", " ", said)
 
 
 def make_settings(database_url: str, **overrides: Any) -> Settings:
@@ -36,8 +43,10 @@ class Conversation:
         user: str = "alice",
         now: datetime,
         open_console: bool = True,
+        chat: type[ConsoleChat] = ConsoleChat,
         **settings: Any,
     ) -> Conversation:
+        """`chat` may be a test's own console chat (one whose posts fail, say)."""
         clock = ManualClock(now)
         service = build_service(
             make_settings(database_url, **settings),
@@ -46,11 +55,11 @@ class Conversation:
         )
         await service.social.start()
         out = io.StringIO()
-        chat = ConsoleChat(out, reaction="white_check_mark")
+        console = chat(out, reaction="white_check_mark")
         session = ConsoleSession(
-            context=service.context(chat),
+            context=service.context(console),
             registry=service.registry,
-            chat=chat,
+            chat=console,
             user=user,
             out=out,
             drain=service.drain_jobs().run_all_once,

@@ -6,6 +6,7 @@ from datetime import timedelta
 
 from chatops.domain.types import DraftState
 from chatops.storage.audit import AuditLog
+from tests.harness import unwrapped
 
 ROAD = "/post Road closure on Main St tonight 8pm-6am. Detour via Oak Ave."
 
@@ -249,16 +250,20 @@ async def test_every_state_change_is_audited(converse) -> None:
 
 async def test_an_image_without_alt_text_blocks_approval_until_described(converse) -> None:
     chat = await converse(user="alice")
-    shown = await chat.say(
-        "/post --image https://example.gov/detour.png --image https://example.gov/map.png "
-        '--alt "Map of the Oak Ave detour" Detour tonight.'
+    shown = unwrapped(
+        await chat.say(
+            "/post --image https://example.gov/detour.png --image https://example.gov/map.png "
+            '--alt "Map of the Oak Ave detour" Detour tonight.'
+        )
     )
     assert "Image 1: https://example.gov/detour.png (NO ALT TEXT)" in shown
     assert "Image 2: https://example.gov/map.png (alt text: Map of the Oak Ave detour)" in shown
     assert "Image 1 has no alt text" in shown
     refused = await chat.say("/as bob", "/social approve 1")
     assert "cannot be approved yet" in refused
-    described = await chat.say("/as alice", "/social alt 1 1 Orange detour sign on Main St")
+    described = unwrapped(
+        await chat.say("/as alice", "/social alt 1 1 Orange detour sign on Main St")
+    )
     assert "described image 1 of draft 1" in described
     assert (
         "Image 1: https://example.gov/detour.png (alt text: Orange detour sign on Main St)"

@@ -6,11 +6,14 @@ import re
 from dataclasses import replace
 from datetime import timedelta
 
+from sqlalchemy import select
+
 from adapters.console.chat import CHANNEL
-from adapters.sandbox.feed import demo_feed
-from chatops.domain.types import Actor, ChannelRef
+from adapters.sandbox.feed import CITY_ACCOUNTS, demo_feed
+from chatops.domain.types import Actor, ChannelRef, Mention
 from chatops.service import DEMO_SOURCE
 from chatops.storage.mentions import MentionStore
+from chatops.storage.tables import AlertRow
 from tests.test_listening_trust import mention
 
 
@@ -25,6 +28,11 @@ async def test_subscribe_list_unsubscribe(converse) -> None:
     assert "Unsubscribed 1" in await chat.say("/alerts unsubscribe 1")
     assert "no subscriptions" in await chat.say("/alerts list")
     assert "needs a rule" in await chat.say("/alerts subscribe")
+
+
+def _residents() -> list[Mention]:
+    """The demo feed without the agency's own posts, which are never alerts."""
+    return [m for m in demo_feed() if m.author.handle not in CITY_ACCOUNTS]
 
 
 def _root(mention) -> str:  # type: ignore[no-untyped-def]
@@ -43,7 +51,7 @@ async def test_demo_poll_relays_matches_once_per_channel_collapses_reposts_and_c
     feed = demo_feed()
     assert result.stored == len(feed)
     pattern = re.compile(r"(?<!\w)(flood|flooding|sandbags)(?!\w)")
-    matching = [m for m in feed if pattern.search(m.text.lower())]
+    matching = [m for m in _residents() if pattern.search(m.text.lower())]
     roots = {_root(m) for m in matching}
     assert result.alerts == len(roots)
     assert result.collapsed == len(matching) - len(roots) > 0
@@ -79,12 +87,47 @@ async def test_cursor_survives_a_restart(converse, database_url) -> None:
 async def test_the_same_mention_ingested_twice_is_stored_once(converse) -> None:
     chat = await converse(user="alice")
     await chat.say("/alerts subscribe flood")
-    mention = next(m for m in demo_feed() if "flood" in m.text.lower())
+    mention = next(m for m in _residents() if "flood" in m.text.lower())
     pipeline = chat.service.pipeline
     first = await pipeline.ingest([mention, mention])
     second = await pipeline.ingest([replace(mention, text=mention.text + " (edited)")])
     assert (first.stored, first.alerts) == (1, 1)
     assert (second.stored, second.alerts) == (0, 0)
+
+
+async def test_the_agencys_own_post_is_stored_but_never_an_open_question(converse) -> None:
+    """The agency's accounts appear in its own mentions (one account naming another, on X
+    as in the demo); such a post is not a resident's question waiting for a reply."""
+    chat = await converse(user="alice")
+    await chat.say("/alerts subscribe sandbags")
+    text = "@PortAlderCity are sandbags still available at Pier 3?"
+    own = [
+        mention(chat, text, handle="PortAlderWater"),
+        mention(chat, text, handle="portaldercity"),  # handles compare without case
+    ]
+    resident = mention(chat, text)
+    result = await chat.service.pipeline.ingest([*own, resident])
+    assert (result.stored, result.alerts) == (3, 1)
+    shown = await chat.tick()
+    assert shown.count("Question on Sandbox") == 1
+    assert f"/reply {resident.external_id} TEXT" in shown
+    async with chat.service.db.transaction() as session:
+        open_questions = (
+            await session.scalars(
+                select(AlertRow).where(AlertRow.is_question, AlertRow.state == "open")
+            )
+        ).all()
+        stored = [await MentionStore(session).find("sandbox", m.external_id) for m in own]
+    assert len(open_questions) == 1
+    assert None not in stored  # stored, so replies and reposts can refer to them
+
+    original = own[0].external_id
+    reposts = [
+        replace(mention(chat, f"RT @PortAlderWater: {text}"), kind="repost", refers_to=original)
+        for _ in range(3)
+    ]
+    spread = await chat.service.pipeline.ingest(reposts)
+    assert (spread.alerts, spread.collapsed) == (1, 2)  # residents spreading it: one alert
 
 
 async def test_alert_for_another_platform_waits_for_that_platform(converse) -> None:
@@ -93,7 +136,7 @@ async def test_alert_for_another_platform_waits_for_that_platform(converse) -> N
         Actor("slack", "U1"), ChannelRef("slack", "C1", "T1"), "flood"
     )
     await chat.say("/alerts subscribe flood")
-    mention = next(m for m in demo_feed() if "flood" in m.text.lower())
+    mention = next(m for m in _residents() if "flood" in m.text.lower())
     result = await chat.service.pipeline.ingest([mention])
     assert result.alerts == 2
     shown = await chat.tick()

@@ -8,6 +8,7 @@ from datetime import timedelta
 
 from chatops.domain.types import Mention, MentionAuthor
 from chatops.storage.mentions import MentionStore
+from tests.harness import unwrapped
 
 _ids = itertools.count(1)
 
@@ -83,7 +84,7 @@ async def test_a_daily_digest_comes_at_its_local_time(converse) -> None:
 async def test_reposts_collapse_into_one_alert_that_counts_them(converse) -> None:
     chat = await converse(user="alice")
     await chat.say("/alerts subscribe evacuation")
-    original = mention(chat, "Evacuation ordered for Lowtide", handle="PortAlderOEM")
+    original = mention(chat, "Evacuation ordered for Lowtide", handle="lowtide_mutual_aid")
     await chat.service.pipeline.ingest([original])
     await chat.tick()
     reposts = [
@@ -92,7 +93,7 @@ async def test_reposts_collapse_into_one_alert_that_counts_them(converse) -> Non
             external_id=f"rt-{n}",
             url=f"https://sandbox.invalid/r{n}/status/rt-{n}",
             author=MentionAuthor(handle=f"r{n}"),
-            text="RT @PortAlderOEM: Evacuation ordered for Lowtide",
+            text="RT @lowtide_mutual_aid: Evacuation ordered for Lowtide",
             created_at=chat.clock.now(),
             kind="repost",
             refers_to=original.external_id,
@@ -189,7 +190,7 @@ async def test_watch_lists_and_the_lexicon_are_admin_curated(converse) -> None:
     await chat.service.pipeline.ingest([mention(chat, "Mudslide on Route 9", handle="ledger_maya")])
     shown = await chat.tick()
     assert "on the journalists watch list (+20)" in shown
-    assert 'urgent term "mudslide" (+30)' in shown
+    assert 'urgent term "mudslide" (+30)' in unwrapped(shown)
 
 
 async def test_a_rule_that_does_not_parse_is_refused_with_its_position(converse) -> None:

@@ -24,6 +24,7 @@ from chatops.storage.audit import GENESIS_HASH, AuditLog, ChainReport, chain_has
 from chatops.storage.database import Database, _alembic_config
 from chatops.storage.tables import AuditEventRow, UTCDateTime
 from tests.conftest import START, scratch_postgres
+from tests.harness import unwrapped
 
 
 async def test_every_event_says_who_what_when_where_and_the_text_then(converse) -> None:
@@ -93,7 +94,7 @@ async def test_compliance_findings_on_the_card_and_an_audited_override(converse)
     not_admin = await chat.say("/social override 3 unapproved_link Partner site")
     assert "needs the admin role" in not_admin
     accepted = await chat.say("/as admin", "/social override 3 unapproved_link County partner site")
-    assert "accepted by admin: County partner site" in accepted
+    assert "accepted by admin: County partner site" in unwrapped(accepted)
     assert "Blocking findings cannot be overridden" in await chat.say(
         "/social override 1 personal_email ok"
     )

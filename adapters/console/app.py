@@ -11,6 +11,7 @@ import structlog
 
 from adapters.console.chat import CHANNEL, ConsoleChat
 from adapters.console.session import ConsoleSession
+from adapters.sandbox.network import SandboxNetwork
 from chatops.domain.types import SYSTEM_ACTOR
 from chatops.service import DEMO_SOURCE, Service
 from chatops.storage.mentions import MentionStore
@@ -47,6 +48,7 @@ async def run_console(
     _banner(service, user, demo, chat)
     if demo:
         await _subscribe_console_on_first_demo(service, chat)
+        await _replay_a_finished_demo(service, chat)
         poller = service.add_demo_poller(interval=demo_interval, batch_size=demo_batch)
         await poller.poll_once()
         await session.background()
@@ -65,17 +67,19 @@ async def run_console(
                     except Exception:
                         log.exception("console_poll_failed")
             await session.background()
+            chat.restore_prompt()  # an alert pushed up the prompt the person types at
 
     background = asyncio.create_task(beat())
     interactive = stdin.isatty()
     if interactive:
-        chat.write(f"{session.user}> ")
+        chat.show_prompt(f"{session.user}> ")
     try:
         async for line in _lines(stdin):
+            chat.line_entered()
             if not await session.handle(line):
                 break
             if interactive:
-                chat.write(f"{session.user}> ")
+                chat.show_prompt(f"{session.user}> ")
     finally:
         background.cancel()
         await session.background()
@@ -101,6 +105,21 @@ async def _subscribe_console_on_first_demo(service: Service, chat: ConsoleChat) 
             f"Subscribed this console to demo keywords (subscription {subscription.id}; "
             "see /alerts list).\n"
         )
+
+
+async def _replay_a_finished_demo(service: Service, chat: ConsoleChat) -> None:
+    """A demo feed that played to its end in an earlier session starts again, with fresh
+    ids, so every `make run` shows it as the banner says."""
+    social = service.social
+    if not isinstance(social, SandboxNetwork):
+        return
+    async with service.db.transaction() as session:
+        store = MentionStore(session)
+        again = social.replay_cursor(await store.cursor(DEMO_SOURCE))
+        if again is not None:
+            await store.save_cursor(DEMO_SOURCE, again, now=service.clock.now())
+    if again is not None:
+        chat.write("The demo feed had played to its end: it starts again now, with new ids.\n")
 
 
 async def _lines(stdin: TextIO) -> AsyncIterator[str]:

@@ -141,6 +141,9 @@ class Draft:
     media: tuple[MediaItem, ...] = ()
     workspace: str = ""
     """The workspace the draft was written in, which alone may see and decide it."""
+    channel: str = ""
+    """The channel it was written in (on `author_platform`): where news of a draft whose
+    card could not be posted goes."""
     authors: tuple[Author, ...] = ()
     """Everyone who wrote part of it, creator first; `author` is the creator alone."""
 

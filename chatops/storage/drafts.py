@@ -326,5 +326,6 @@ def _draft(row: DraftRow, account: AccountRow, approvals: list[Approval]) -> Dra
         approvals=tuple(approvals),
         media=media_from_json(row.media or []),
         workspace=row.origin_workspace,
+        channel=row.origin_channel,
         authors=authors_from_json(row),
     )
