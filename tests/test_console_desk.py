@@ -10,6 +10,7 @@ from chatops.domain.types import DraftState
 from chatops.rules import parse_rule
 from chatops.storage.audit import AuditLog
 from chatops.storage.mentions import MentionStore
+from tests.harness import unwrapped
 from tests.test_listening_trust import mention
 
 ROAD = "/post Road closure on Main St tonight 8pm-6am. Detour via Oak Ave."
@@ -195,7 +196,9 @@ async def test_roles_say_who_may_approve_as_configured(converse) -> None:
 
 async def test_the_alt_text_card_names_the_alt_command(converse) -> None:
     chat = await converse(user="alice")
-    card = await chat.say("/post --image https://example.gov/detour.png Detour via Oak Ave.")
+    card = unwrapped(
+        await chat.say("/post --image https://example.gov/detour.png Detour via Oak Ave.")
+    )
     assert "describe image N with `/social alt 1 N DESCRIPTION`" in card
     assert "use Edit" not in card
     assert "edit the text" not in card  # the text itself is fine
