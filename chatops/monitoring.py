@@ -27,7 +27,7 @@ from chatops.domain.types import ChannelRef, Mention, StoredMention, Subscriptio
 from chatops.rules import Facts, Rule, RuleError, evaluate, parse_rule
 from chatops.scoring import Scored, Scorer, ScoreWeights, default_urgent_terms
 from chatops.storage.database import Database
-from chatops.storage.held import HELD
+from chatops.storage.held import HELD, lock_order
 from chatops.storage.lists import ListStore
 from chatops.storage.mentions import MentionStore
 from chatops.storage.tables import AlertRow
@@ -196,7 +196,8 @@ class MentionPipeline:
         added = await store.add_alerts(new_rows)
         await store.add_matches(matched_by)
         held = 0
-        for channel, mention_ids in holding.items():
+        for channel in sorted(holding, key=lock_order):
+            mention_ids = holding[channel]
             released = await cap.admit(store.session, channel, now)
             held += len(mention_ids - set(released))
         return IngestResult(received, len(stored), added, collapsed, to_digest, held)

@@ -99,28 +99,37 @@ class HeldStore:
         are held), now marked told; a channel holding nothing any more is unmarked, so its
         next burst is told again."""
         holding = await self.holding(platforms)
-        marked = await self.session.scalars(
-            select(ChannelSettingsRow)
-            .where(
+        marked = await self.session.execute(
+            select(
+                ChannelSettingsRow.platform,
+                ChannelSettingsRow.workspace_id,
+                ChannelSettingsRow.channel_id,
+            ).where(
                 ChannelSettingsRow.platform.in_(platforms),
                 ChannelSettingsRow.cap_noticed_at.is_not(None),
             )
-            .with_for_update(skip_locked=True)
         )
-        for row in marked:
-            if ChannelRef(row.platform, row.channel_id, row.workspace_id) not in holding:
-                row.cap_noticed_at = None
+        channels = {*holding, *(ChannelRef(p, c, w) for p, w, c in marked)}
         due: dict[ChannelRef, int] = {}
-        for channel, count in holding.items():
+        for channel in sorted(channels, key=lock_order):
             locked = await self.session.scalar(
                 select(ChannelSettingsRow)
                 .where(*_settings_of(channel))
                 .with_for_update()
                 .execution_options(populate_existing=True)
             )
+            if channel not in holding:
+                if locked is not None:
+                    locked.cap_noticed_at = None
+                continue
             settings = locked or await ReportStore(self.session).settings_of(channel, now=now)
             if settings.cap_noticed_at is None:
                 settings.cap_noticed_at = now
-                due[channel] = count
+                due[channel] = holding[channel]
         await self.session.flush()
         return due
+
+
+def lock_order(channel: ChannelRef) -> tuple[str, str, str]:
+    """The one order channels are locked in, so two transactions never wait on each other."""
+    return (channel.platform, channel.workspace_id, channel.channel_id)
