@@ -1,4 +1,9 @@
-"""Alert delivery: posts queued alerts to the chat platforms this process serves."""
+"""Alert delivery: posts queued alerts to the chat platforms this process serves.
+
+Each run first lets through the alerts the per-minute cap held (as the minute allows,
+highest score first), posts what is queued, then tells each channel whose cap has just
+begun holding alerts how many wait and where they will be.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +11,7 @@ from datetime import timedelta
 
 import structlog
 
+from chatops.alert_cap import AlertCap
 from chatops.cards import alert_card
 from chatops.clock import Clock
 from chatops.domain.errors import ChannelUnavailable
@@ -14,6 +20,7 @@ from chatops.health import HealthBoard
 from chatops.notify import Notifier
 from chatops.storage.audit import AuditLog
 from chatops.storage.database import Database
+from chatops.storage.held import HeldStore
 from chatops.storage.mentions import MentionStore
 
 log = structlog.get_logger(__name__)
@@ -23,11 +30,18 @@ STALE_CLAIM = timedelta(minutes=2)
 
 class AlertDelivery:
     def __init__(
-        self, *, db: Database, clock: Clock, notifier: Notifier, health: HealthBoard | None = None
+        self,
+        *,
+        db: Database,
+        clock: Clock,
+        notifier: Notifier,
+        cap: AlertCap | None = None,
+        health: HealthBoard | None = None,
     ) -> None:
         self.db = db
         self.clock = clock
         self.notifier = notifier
+        self.cap = cap or AlertCap()
         self.health = health
 
     async def deliver_pending(self, *, limit: int = 50) -> int:
@@ -39,6 +53,7 @@ class AlertDelivery:
         platforms = list(self.notifier.chats)
         if not platforms:
             return 0
+        await self._release_held(platforms)
         async with self.db.transaction() as session:
             alerts = await MentionStore(session).claim_undelivered(
                 platforms, now=self.clock.now(), stale_after=STALE_CLAIM, limit=limit
@@ -70,7 +85,28 @@ class AlertDelivery:
                 await MentionStore(session).mark_delivered(
                     alert.id, message_id, now=self.clock.now(), give_up=give_up
                 )
+        await self._tell_held(platforms)
         return delivered
+
+    async def _release_held(self, platforms: list[str]) -> None:
+        now = self.clock.now()
+        async with self.db.transaction() as session:
+            channels = await HeldStore(session).holding(platforms)
+        for channel in channels:
+            async with self.db.transaction() as session:
+                await self.cap.admit(session, channel, now)
+
+    async def _tell_held(self, platforms: list[str]) -> None:
+        """One notice per burst: a channel is told again only after nothing was held."""
+        async with self.db.transaction() as session:
+            due = await HeldStore(session).notices_due(platforms, now=self.clock.now())
+        for channel, held in due.items():
+            try:
+                await self.notifier.chats[channel.platform].post_message(
+                    channel, self.cap.notice(held)
+                )
+            except Exception:
+                log.exception("held_notice_failed", channel=channel.channel_id)
 
     async def _post(self, alert: Alert) -> str:
         chat = self.notifier.chats[alert.channel.platform]

@@ -397,16 +397,22 @@ async def _backtest(settings: Settings, args: argparse.Namespace) -> int:
                 agency_handles=CITY_ACCOUNTS,
                 weights=ScoreWeights.from_mapping(settings.score_weights),
                 per_minute=settings.alerts_per_minute,
+                urgent_score=settings.alert_urgent_score,
+                poll_seconds=settings.x_poll_seconds,
                 progress=lambda done: bar.update(done - bar.n),
             )
         except RuleError as error:
             print(f"chatops: {error}", file=sys.stderr)
             return EXIT_USAGE
     print(f"{len(mentions)} mentions replayed.")
-    print("| rule | matches | alerts | collapsed reposts | digest items | spikes |")
-    print("| --- | --- | --- | --- | --- | --- |")
+    print(
+        "| rule | matches | alerts | held by the cap | longest hold (min) | collapsed reposts "
+        "| digest items | spikes |"
+    )
+    print("| --- | --- | --- | --- | --- | --- | --- | --- |")
     for r in reports:
-        figures = (r.matches, r.alerts, r.collapsed, r.digest_items, r.spikes)
+        hold = r.longest_hold_minutes
+        figures = (r.matches, r.alerts, r.held, hold, r.collapsed, r.digest_items, r.spikes)
         print(f"| {r.rule} | " + " | ".join(str(f) for f in figures) + " |")
     return 0
 

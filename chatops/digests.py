@@ -2,13 +2,14 @@
 
 Each subscribed channel gets one hourly, or daily at a set local time
 (`/alerts digest daily 08:00`): the volume, whether the tone is turning negative,
-the top mentions, the questions still unanswered, and everything held back by a
-digest-only rule or by the per-minute cap. A digest with nothing in it is not sent.
+the top mentions, the questions still unanswered, what a digest-only rule kept for it,
+and the alerts the per-minute cap still holds (they are not consumed by the digest: they
+follow as alerts as the cap allows). A digest with nothing in it is not sent.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -19,6 +20,7 @@ from chatops.clock import Clock
 from chatops.domain.types import ChannelRef
 from chatops.notify import Notifier
 from chatops.storage.database import Database
+from chatops.storage.held import HeldStore
 from chatops.storage.reports import AlertWithMention, ReportStore
 from chatops.storage.tables import AlertRow, ChannelSettingsRow, MentionRow
 
@@ -36,10 +38,11 @@ class DigestContent:
     previous: list[AlertWithMention]
     unanswered: list[AlertWithMention]
     held: list[AlertWithMention]
+    waiting: list[AlertWithMention] = field(default_factory=list)
 
     @property
     def empty(self) -> bool:
-        return not (self.alerts or self.unanswered or self.held)
+        return not (self.alerts or self.unanswered or self.held or self.waiting)
 
 
 def is_due(settings: ChannelSettingsRow, now: datetime, zone: ZoneInfo) -> bool:
@@ -76,19 +79,26 @@ def digest_card(channel: ChannelRef, content: DigestContent, *, daily: bool) -> 
             )
         )
     if content.held:
-        lines = [_line(a, m) for a, m in content.held[:HELD_SHOWN]]
-        if len(content.held) > HELD_SHOWN:
-            lines.append(f"…and {len(content.held) - HELD_SHOWN} more")
-        fields.append(CardField("Held for this digest", "\n".join(lines)))
+        fields.append(CardField("Held for this digest", _lines(content.held)))
+    if content.waiting:
+        fields.append(
+            CardField("Held by the per-minute cap (they follow as alerts)", _lines(content.waiting))
+        )
     title = "Daily digest" if daily else "Hourly digest"
-    return Card(
-        kind="digest",
-        subject_id=0,
-        title=title,
-        body=f"{volume} mention(s), {len(content.unanswered)} unanswered question(s), "
-        f"{len(content.held)} held back from instant alerts.",
-        fields=tuple(fields),
+    body = (
+        f"{volume} mention(s), {len(content.unanswered)} unanswered question(s), "
+        f"{len(content.held)} held for this digest"
     )
+    if content.waiting:
+        body += f", {len(content.waiting)} still held by the per-minute cap (`/alerts held`)"
+    return Card(kind="digest", subject_id=0, title=title, body=body + ".", fields=tuple(fields))
+
+
+def _lines(alerts: list[AlertWithMention]) -> str:
+    lines = [_line(a, m) for a, m in alerts[:HELD_SHOWN]]
+    if len(alerts) > HELD_SHOWN:
+        lines.append(f"…and {len(alerts) - HELD_SHOWN} more")
+    return "\n".join(lines)
 
 
 class Digests:
@@ -123,6 +133,7 @@ class Digests:
                 previous=await reports.alerts_between(channel, since - period, since),
                 unanswered=await reports.open_questions(channel),
                 held=await reports.awaiting_digest(channel),
+                waiting=await HeldStore(session).held(channel),
             )
             settings.last_digest_at = now
             for alert, _ in content.held:

@@ -8,6 +8,7 @@ from typing import Any
 
 import structlog
 
+from chatops.alert_cap import AlertCap, HeldAlert
 from chatops.authz import same_workspace
 from chatops.clock import Clock
 from chatops.domain.errors import NotFound
@@ -15,6 +16,7 @@ from chatops.domain.types import Actor, Alert, ChannelRef, MessageRef
 from chatops.notify import Notifier
 from chatops.storage.audit import AuditLog
 from chatops.storage.database import Database
+from chatops.storage.held import HeldStore
 from chatops.storage.mentions import MentionStore
 from chatops.storage.reports import ReportStore
 from chatops.storage.tables import AlertRow, MentionRow
@@ -39,10 +41,22 @@ class Waiting:
 
 
 class AlertDesk:
-    def __init__(self, *, db: Database, clock: Clock, notifier: Notifier) -> None:
+    def __init__(
+        self, *, db: Database, clock: Clock, notifier: Notifier, cap: AlertCap | None = None
+    ) -> None:
         self.db = db
         self.clock = clock
         self.notifier = notifier
+        self.cap = cap or AlertCap()
+
+    async def held(self, channel: ChannelRef) -> list[HeldAlert]:
+        """The channel's alerts waiting under its per-minute cap, in the order they follow."""
+        async with self.db.transaction() as session:
+            rows = await HeldStore(session).held(channel)
+        return [
+            HeldAlert(alert.id, mention.score, mention.author_handle, mention.text, mention.url)
+            for alert, mention in rows
+        ]
 
     async def get(self, alert_id: int, actor: Actor | None = None) -> Alert:
         """The alert as `actor` may see it: an alert of another workspace does not exist

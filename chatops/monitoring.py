@@ -5,13 +5,13 @@ either keeps all three or none, and the next poll repeats nothing and misses not
 Routing rules: every stored mention but the agency's own posts is evaluated against every
 subscription once; a channel gets a mention at most once however many of its rules match;
 a repost or quote of something the channel was already alerted about adds to that alert's
-count instead of a new alert; past a channel's per-minute cap, alerts go to its next digest
-instead of being dropped or flooding it.
+count instead of a new alert; past a channel's per-minute cap, alerts are held and follow
+highest score first as the cap allows (`chatops.alert_cap`), never dropped and never
+flooding it.
 """
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
@@ -21,12 +21,14 @@ import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
+from chatops.alert_cap import AlertCap
 from chatops.business_hours import BusinessHours, add_business_time
 from chatops.clock import Clock
 from chatops.domain.types import ChannelRef, Mention, StoredMention, Subscription
 from chatops.rules import Facts, Rule, RuleError, evaluate, parse_rule
 from chatops.scoring import Scored, Scorer, ScoreWeights, default_urgent_terms
 from chatops.storage.database import Database
+from chatops.storage.held import HELD, lock_order
 from chatops.storage.lists import ListStore
 from chatops.storage.mentions import MentionStore
 from chatops.storage.tables import AlertRow
@@ -43,11 +45,12 @@ class IngestResult:
     alerts: int
     collapsed: int = 0
     to_digest: int = 0
+    held: int = 0
 
 
 @dataclass(frozen=True)
 class RoutingPolicy:
-    alerts_per_minute: int = 10
+    cap: AlertCap = field(default_factory=AlertCap)
     response_target: timedelta = timedelta(hours=2)
     business_hours: BusinessHours = field(default_factory=BusinessHours)
     zone: ZoneInfo = field(default_factory=lambda: ZoneInfo("UTC"))
@@ -166,9 +169,10 @@ class MentionPipeline:
         existing: dict[tuple[str, tuple[str, str, str]], AlertRow | dict[str, object]] = dict(
             await store.alerts_by_root(roots)
         )
-        recent = Counter(await store.recent_instant_alerts(now - timedelta(minutes=1)))
+        cap = self.policy.cap
         new_rows: list[dict[str, object]] = []
         matched_by: list[dict[str, object]] = []
+        holding: dict[ChannelRef, set[int]] = {}
         collapsed = to_digest = 0
         for mention, subscription, rule, reasons, matching in matches:
             channel = subscription.channel
@@ -178,21 +182,30 @@ class MentionPipeline:
                 collapsed += 1
                 continue
             scored = scores[(mention.mention.network, mention.mention.external_id)]
-            over_cap = recent[_channel_key(channel)] >= self.policy.alerts_per_minute
-            digest = rule.mode == "digest" or over_cap
-            row = self._alert(mention, subscription, reasons, scored, now, digest=digest)
+            # Every instant alert but an urgent one starts held; the cap then lets through
+            # as many as the minute has room for, the highest scores first.
+            if rule.mode == "digest":
+                delivery = "digest"
+                to_digest += 1
+            elif cap.urgent(scored.score):
+                delivery = "pending"
+            else:
+                delivery = HELD
+                holding.setdefault(channel, set()).add(mention.id)
+            row = self._alert(mention, subscription, reasons, scored, now, delivery=delivery)
             existing[key] = row
             new_rows.append(row)
             matched_by += (
                 dict(subscription_id=s.id, mention_id=mention.id, created_at=now) for s in matching
             )
-            if digest:
-                to_digest += 1
-            else:
-                recent[_channel_key(channel)] += 1
         added = await store.add_alerts(new_rows)
         await store.add_matches(matched_by)
-        return IngestResult(received, len(stored), added, collapsed, to_digest)
+        held = 0
+        for channel in sorted(holding, key=lock_order):
+            mention_ids = holding[channel]
+            released = await cap.admit(store.session, channel, now)
+            held += len(mention_ids - set(released))
+        return IngestResult(received, len(stored), added, collapsed, to_digest, held)
 
     def _alert(
         self,
@@ -202,7 +215,7 @@ class MentionPipeline:
         scored: Scored,
         now: datetime,
         *,
-        digest: bool,
+        delivery: str,
     ) -> dict[str, object]:
         channel = subscription.channel
         due = None
@@ -217,8 +230,9 @@ class MentionPipeline:
             channel_id=channel.channel_id,
             matched=list(reasons),
             state="open",
-            delivery="digest" if digest else "pending",
-            in_digest=digest,
+            delivery=delivery,
+            in_digest=delivery == "digest",
+            queued_at=now if delivery == "pending" else None,
             root_key=root_key(mention.mention),
             repeats=0,
             is_question=scored.is_question,

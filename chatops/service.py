@@ -20,6 +20,7 @@ from adapters.sandbox.network import SandboxNetwork
 from adapters.slack.integration import SlackIntegration, slack_configured
 from adapters.teams.configured import teams_configured
 from chatops.agency_policy import compliance_rules
+from chatops.alert_cap import AlertCap
 from chatops.alerts import AlertDelivery
 from chatops.authz import RolePolicy
 from chatops.business_hours import BusinessHours
@@ -111,26 +112,28 @@ class Service:
         )
         self.pollers.append((searches, interval))
 
-    def workers(self) -> Workers:
+    def jobs(self) -> list[Job]:
+        """The background work of every way the bot runs (`serve`, `worker`, the console):
+        one list, so nothing a channel asked for (a digest, held alerts, an overdue
+        question) silently never happens in one of them. Pollers are added by each."""
         beat = self.settings.worker_interval_seconds
-        jobs = [
+        return [
             Job("publisher", self.publisher.run_once, beat, wake=self.publish_due),
             Job("alert-delivery", self.delivery.deliver_pending, beat, wake=self.alerts_due),
             Job("digests", self.digests.run_due, LISTENING_BEAT),
             Job("spike-watch", self.spikes.run_once, LISTENING_BEAT),
             Job("reply-inbox", self.inbox.resurface_overdue, LISTENING_BEAT),
         ]
+
+    def workers(self) -> Workers:
+        jobs = self.jobs()
         jobs += [Job(f"poller:{_source(p)}", p.poll_once, every) for p, every in self.pollers]
         return Workers(jobs, self.health)
 
     def drain_jobs(self) -> Workers:
-        """The work to run between console lines: publication and alert delivery."""
-        return Workers(
-            [
-                Job("publisher", self.publisher.run_once, 0),
-                Job("alert-delivery", self.delivery.deliver_pending, 0),
-            ]
-        )
+        """The console's: every job of `jobs` once, after each line and on its beat, so a
+        transcript reads in the order things happened (each job does only what is due)."""
+        return Workers(self.jobs(), self.health)
 
     async def close(self) -> None:
         await self.social.close()
@@ -173,6 +176,7 @@ def build_service(
         settings.admins, settings.approvers, open_platforms, workspaces=settings.workspaces
     )
     health = HealthBoard(clock)
+    cap = AlertCap(per_minute=settings.alerts_per_minute, urgent_score=settings.alert_urgent_score)
     publish_due = asyncio.Event()
     alerts_due = asyncio.Event()
     workflow = DraftWorkflow(
@@ -202,7 +206,7 @@ def build_service(
             db=db, clock=clock, per_channel=settings.subscriptions_per_channel
         ),
         roles=RoleAdmin(db=db, clock=clock, policy=policy),
-        alerts=AlertDesk(db=db, clock=clock, notifier=notifier),
+        alerts=AlertDesk(db=db, clock=clock, notifier=notifier, cap=cap),
         curation=Curation(db=db, clock=clock, policy=policy, changed=scorers.invalidate),
         image_sources=image_sources,
     )
@@ -245,7 +249,7 @@ def build_service(
             clock=clock,
             scorers=scorers,
             policy=RoutingPolicy(
-                alerts_per_minute=settings.alerts_per_minute,
+                cap=cap,
                 response_target=timedelta(hours=settings.response_target_hours),
                 business_hours=BusinessHours.parse(settings.business_hours),
                 zone=settings.zone,
@@ -264,7 +268,7 @@ def build_service(
         inbox=ReplyInbox(
             db=db, clock=clock, notifier=notifier, target_hours=settings.response_target_hours
         ),
-        delivery=AlertDelivery(db=db, clock=clock, notifier=notifier, health=health),
+        delivery=AlertDelivery(db=db, clock=clock, notifier=notifier, cap=cap, health=health),
     )
     if not settings.uses_sandbox:
         service.add_network_pollers()

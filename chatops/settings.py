@@ -69,6 +69,11 @@ class Settings(BaseSettings):
         default_factory=dict, validation_alias="CHATOPS_SCORE_WEIGHTS"
     )
     alerts_per_minute: int = Field(default=10, ge=1, validation_alias="CHATOPS_ALERTS_PER_MINUTE")
+    # A mention this notable goes out at once whatever the per-minute cap: being told late
+    # about an emergency costs more than one alert over the cap.
+    alert_urgent_score: int = Field(
+        default=70, ge=0, le=100, validation_alias="CHATOPS_ALERT_URGENT_SCORE"
+    )
     response_target_hours: float = Field(
         default=2.0, gt=0, validation_alias="CHATOPS_RESPONSE_TARGET_HOURS"
     )

@@ -1,4 +1,4 @@
-"""`/alerts`: which mentions this channel hears about, and its digest."""
+"""`/alerts`: which mentions this channel hears about, its digest, and what its cap holds."""
 
 from __future__ import annotations
 
@@ -9,6 +9,8 @@ from chatops.subscriptions import DIGEST_EXAMPLE, RULE_EXAMPLE
 from commands.parsing import parse_id, take_word
 from commands.registry import CommandContext, Verb
 
+HELD_SHOWN = 20
+PREVIEW = 90
 GRAMMAR = (
     'Words and "quoted phrases"; OR (or a comma), AND (or a space), NOT (or -), parentheses; '
     f"from:handle, lang:xx, is:question, sentiment:{'|'.join(SENTIMENTS)}, "
@@ -80,6 +82,24 @@ async def digest(ctx: CommandContext, invocation: Invocation, args: str) -> list
     ]
 
 
+async def held(ctx: CommandContext, invocation: Invocation, args: str) -> list[Reply]:
+    alerts = ctx.core.alerts
+    waiting = await alerts.held(invocation.channel)
+    lines = [
+        f"Alert {a.id}, score {a.score}: @{a.author}: {_preview(a.text)} {a.url}"
+        for a in waiting[:HELD_SHOWN]
+    ]
+    if len(waiting) > HELD_SHOWN:
+        lines.append(f"…and {len(waiting) - HELD_SHOWN} more after these.")
+    return [Reply(alerts.cap.summary(len(waiting)), lines=tuple(lines))]
+
+
+def _preview(text: str) -> str:
+    """One line of the mention: a list of held alerts stays one line per alert."""
+    flat = " ".join(text.split())
+    return flat if len(flat) <= PREVIEW else flat[: PREVIEW - 1] + "…"
+
+
 VERBS = [
     Verb(
         "alerts",
@@ -112,5 +132,13 @@ VERBS = [
         "When this channel's digest comes (default hourly).",
         "/alerts digest daily 08:00",
         digest,
+    ),
+    Verb(
+        "alerts",
+        "held",
+        "/alerts held",
+        "Alerts waiting under this channel's per-minute cap, in the order they will follow.",
+        "/alerts held",
+        held,
     ),
 ]

@@ -719,6 +719,7 @@ PREFIXES = (
     "/alerts list ",
     "/alerts digest ",
     "/alerts digest daily ",
+    "/alerts held ",
     "/social ",
     "/social queue ",
     "/social help ",

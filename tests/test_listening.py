@@ -56,14 +56,23 @@ async def test_demo_poll_relays_matches_once_per_channel_collapses_reposts_and_c
     assert result.alerts == len(roots)
     assert result.collapsed == len(matching) - len(roots) > 0
     cap = chat.service.settings.alerts_per_minute
-    assert result.to_digest == len(roots) - cap
+    assert result.held == len(roots) - cap
     shown = await chat.tick()
     assert shown.count("on Sandbox [SANDBOX]") == cap
+    assert f"{len(roots) - cap} alert(s) held by this channel's cap of {cap} a minute" in shown
     assert "Why: matched flood" in shown
     assert "Score: " in shown
     # A second poll finds nothing new; nothing is relayed twice.
     again = await poller.poll_once()
     assert again.stored == 0
+    assert await chat.tick() == ""
+    # The held ones follow as the cap allows, and then nothing more.
+    later = ""
+    for _ in range(len(roots) // cap + 1):
+        chat.clock.advance(timedelta(minutes=1))
+        later += await chat.tick()
+    assert later.count("on Sandbox [SANDBOX]") == len(roots) - cap
+    chat.clock.advance(timedelta(minutes=1))
     assert await chat.tick() == ""
 
 

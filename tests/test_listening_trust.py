@@ -42,15 +42,17 @@ async def test_min_score_filters_and_a_rule_without_it_relays_every_match(conver
     assert (await chat.service.pipeline.ingest([mention(chat, "another pothole")])).alerts == 1
 
 
-async def test_digest_mode_and_the_cap_hold_alerts_for_the_digest(converse) -> None:
+async def test_digest_mode_keeps_alerts_for_the_digest_which_lists_those_the_cap_holds(
+    converse,
+) -> None:
     chat = await converse(user="alice")
     await chat.say("/alerts subscribe flood", "/alerts subscribe outage mode:digest")
     await chat.tick()
     flood = [mention(chat, f"flood report {n} on Marsh Lane") for n in range(12)]
     outage = [mention(chat, "outage in Eastgate, no power since noon")]
     result = await chat.service.pipeline.ingest([*flood, *outage])
-    assert (result.alerts, result.to_digest) == (13, 3)
-    assert (await chat.tick()).count("flood report") == 10
+    assert (result.alerts, result.to_digest, result.held) == (13, 1, 2)
+    assert (await chat.tick()).count("on Sandbox [SANDBOX]") == 10
 
     chat.clock.advance(timedelta(minutes=59))
     assert await chat.service.digests.run_due() == 0
@@ -58,10 +60,17 @@ async def test_digest_mode_and_the_cap_hold_alerts_for_the_digest(converse) -> N
     assert await chat.service.digests.run_due() == 1
     digest = chat.out.getvalue().rsplit("Hourly digest", 1)[1]
     assert "Volume: 13 mention(s) for this channel" in digest
-    assert "Held for this digest:" in digest
-    assert "flood report 10" in digest and "flood report 11" in digest
-    assert "outage in Eastgate" in digest
+    assert "2 still held by the per-minute cap" in " ".join(digest.replace("│", " ").split())
+    held_for_digest = digest.split("Held for this digest:", 1)[1].split("Held by the", 1)
+    assert "outage in Eastgate" in held_for_digest[0]
+    assert "flood report" not in held_for_digest[0]
+    still_held = held_for_digest[1]
+    assert "flood report 10" in still_held and "flood report 11" in still_held
     assert "Top mentions:" in digest
+    # The digest does not consume what the cap holds: those follow as alerts.
+    shown = await chat.tick()
+    assert shown.count("on Sandbox [SANDBOX]") == 2
+    assert "flood report 10" in shown and "flood report 11" in shown
     chat.clock.advance(timedelta(hours=1, minutes=1))
     assert await chat.service.digests.run_due() == 0  # nothing new: no empty digest
 
@@ -119,9 +128,8 @@ async def test_a_spike_alerts_once_until_it_subsides(converse) -> None:
     ]
     burst = [mention(chat, f"brown water from the tap {n}", minutes_ago=n) for n in range(30)]
     await chat.service.pipeline.ingest([*background, *burst])
-    await chat.tick()
-    assert await chat.service.spikes.run_once() == 2  # this rule's spike, and all mentions'
-    shown = chat.out.getvalue()
+    shown = await chat.tick()  # the console watches for spikes as `serve` does
+    assert shown.count("Spike: ") == 2  # this rule's spike, and all mentions'
     assert "Spike: all mentions" in shown
     spike = shown.split('Spike: "water"', 1)[1]
     assert "30 mentions in the last hour, against about 2.0 an hour" in spike
@@ -222,8 +230,9 @@ def test_backtest_replays_a_file_per_rule(tmp_path) -> None:  # type: ignore[no-
     assert f"{len(demo_feed())} mentions replayed." in result.stdout
     assert "| flood OR sandbags |" in result.stdout
     row = next(line for line in result.stdout.splitlines() if line.startswith('| "boil water"'))
-    matches, alerts, _, digest, _ = (int(cell) for cell in row.strip("|").split("|")[1:])
-    assert alerts == 0 and digest > 0 and matches >= digest
+    matches, alerts, held, _, _, digest, _ = (int(c) for c in row.strip("|").split("|")[1:])
+    assert alerts == held == 0 and digest > 0 and matches >= digest
+    assert "| held by the cap | longest hold (min) |" in result.stdout
 
     # A long file shows a progress bar on stderr; a bad rule is refused with its position.
     long_file = tmp_path / "long.jsonl"

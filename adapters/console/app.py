@@ -54,7 +54,8 @@ async def run_console(
         await session.background()
 
     async def beat() -> None:
-        """Publication and delivery every second; each poller on its own interval."""
+        """The background jobs every second (as `serve` runs them); each poller on its own
+        interval."""
         loop = asyncio.get_running_loop()
         due = [loop.time() + interval for _, interval in service.pollers]
         while True:

@@ -6,7 +6,7 @@ from collections.abc import Collection, Sequence
 from datetime import datetime, timedelta
 from typing import cast
 
-from sqlalchemy import Table, func, insert, or_, select, update
+from sqlalchemy import Table, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from chatops.domain.types import (
@@ -180,15 +180,6 @@ class MentionStore:
             (row.root_key, (row.platform, row.workspace_id, row.channel_id)): row for row in rows
         }
 
-    async def recent_instant_alerts(self, since: datetime) -> dict[tuple[str, str, str], int]:
-        """How many instant (non-digest) alerts each channel got since `since`, for the cap."""
-        rows = await self.session.execute(
-            select(AlertRow.platform, AlertRow.workspace_id, AlertRow.channel_id, func.count())
-            .where(AlertRow.created_at >= since, AlertRow.in_digest.is_(False))
-            .group_by(AlertRow.platform, AlertRow.workspace_id, AlertRow.channel_id)
-        )
-        return {(p, w, c): int(n) for p, w, c, n in rows}
-
     async def close_for_mention(self, mention_id: int, *, by: str, now: datetime) -> list[int]:
         """A published reply answers the mention: its open alerts are handled."""
         rows = list(
@@ -209,10 +200,12 @@ class MentionStore:
     async def claim_undelivered(
         self, platforms: Sequence[str], *, now: datetime, stale_after: timedelta, limit: int
     ) -> list[Alert]:
-        """Alerts for these platforms not yet posted (or whose poster died), now claimed."""
+        """Alerts for these platforms not yet posted (or whose poster died), now claimed:
+        the longest queued first, and of those queued together the highest score first."""
         rows = list(
             await self.session.scalars(
                 select(AlertRow)
+                .join(MentionRow, MentionRow.id == AlertRow.mention_id)
                 .where(
                     AlertRow.platform.in_(platforms),
                     or_(
@@ -221,9 +214,9 @@ class MentionStore:
                         & (AlertRow.delivery_claimed_at < now - stale_after),
                     ),
                 )
-                .order_by(AlertRow.id)
+                .order_by(AlertRow.queued_at, MentionRow.score.desc(), AlertRow.id)
                 .limit(limit)
-                .with_for_update(skip_locked=True)
+                .with_for_update(skip_locked=True, of=AlertRow)
             )
         )
         for row in rows:

@@ -220,8 +220,12 @@ class AlertRow(Base):
     due_at: Mapped[datetime | None]
     resurfaced_at: Mapped[datetime | None]
     responded_at: Mapped[datetime | None]
+    # pending, sending, sent, undeliverable; digest (a digest-only rule's); held (over the
+    # channel's per-minute cap, waiting for room: `chatops.alert_cap`).
     delivery: Mapped[str] = mapped_column(String(16), default="pending", index=True)
     delivery_claimed_at: Mapped[datetime | None]
+    # When the alert was let through to go out at once; the per-minute cap counts these.
+    queued_at: Mapped[datetime | None]
     message_id: Mapped[str | None] = mapped_column(String(128))
     created_at: Mapped[datetime]
     delivered_at: Mapped[datetime | None]
@@ -347,6 +351,9 @@ class ChannelSettingsRow(Base):
     digest: Mapped[str] = mapped_column(String(16), default="hourly")
     digest_at: Mapped[str] = mapped_column(String(5), default="08:00")
     last_digest_at: Mapped[datetime | None]
+    # When the channel was told its per-minute cap is holding alerts back; cleared when
+    # nothing is held any more, so each burst gets one notice.
+    cap_noticed_at: Mapped[datetime | None]
 
 
 class SpikeStateRow(Base):
