@@ -175,8 +175,9 @@ def build_service(
     health = HealthBoard(clock)
     publish_due = asyncio.Event()
     alerts_due = asyncio.Event()
+    compliance = compliance_rules(settings)
     workflow = DraftWorkflow(
-        compliance=compliance_rules(settings),
+        compliance=compliance,
         on_due=publish_due.set,
         db=db,
         clock=clock,
@@ -203,7 +204,9 @@ def build_service(
         ),
         roles=RoleAdmin(db=db, clock=clock, policy=policy),
         alerts=AlertDesk(db=db, clock=clock, notifier=notifier),
-        curation=Curation(db=db, clock=clock, policy=policy, changed=scorers.invalidate),
+        curation=Curation(
+            db=db, clock=clock, policy=policy, changed=scorers.invalidate, compliance=compliance
+        ),
         image_sources=image_sources,
     )
     publisher = Publisher(
