@@ -1,7 +1,8 @@
 """Platform-neutral cards: what a draft or an alert shows, whatever renders it.
 
 Adapters turn a `Card` into Block Kit, an Adaptive Card or console text; the decisions
-about what a person needs to see live here, once.
+about what a person needs to see live here, once. Each adapter shows every finding with its
+code (`unapproved_link`), which is what `/social override ID CODE REASON` takes.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 from chatops.domain.drafts import DraftEvent, allowed_events
-from chatops.domain.types import Alert, Draft, DraftKind, DraftState, Finding
+from chatops.domain.types import Alert, Draft, DraftKind, DraftState, Finding, Severity
 from chatops.scheduling import format_local
 
 STATE_LABELS = {
@@ -101,6 +102,7 @@ def draft_card(draft: Draft, *, zone: ZoneInfo, network_label: str) -> Card:
     footer = ""
     if draft.state is DraftState.PENDING and draft.blocking_findings:
         footer = "Cannot be approved until the blocking findings are fixed (use Edit)."
+    footer = " ".join(part for part in (footer, _override_hint(draft)) if part)
     return Card(
         kind="draft",
         subject_id=draft.id,
@@ -146,6 +148,17 @@ def alert_card(alert: Alert, *, zone: ZoneInfo, network_label: str) -> Card:
         badge="SANDBOX" if network_label.lower() == "sandbox" else "",
         footer=f"Reply with `/reply {mention.external_id} TEXT`",
     )
+
+
+def _override_hint(draft: Draft) -> str:
+    """How an admin accepts a warning, with the code of the first still open: the command
+    needs the code, which each finding on the card shows."""
+    if draft.state is not DraftState.PENDING:
+        return ""
+    codes = [f.code for f in draft.findings if f.severity is Severity.WARNING and not f.override]
+    if not codes:
+        return ""
+    return f"An admin can accept a warning: `/social override {draft.id} {codes[0]} REASON`."
 
 
 def _approvals(draft: Draft) -> tuple[str | ChatUser, ...]:

@@ -57,7 +57,8 @@ def _findings(card: Card) -> list[str]:
         return ["│ Findings: none"]
     lines = ["│ Findings:"]
     for finding in card.findings:
-        mark = "BLOCKING" if finding.severity is Severity.BLOCKING else "warning"
+        severity = "BLOCKING" if finding.severity is Severity.BLOCKING else "warning"
+        mark = f"{severity} [{finding.code}]"
         accepted = f" (accepted by {finding.override})" if finding.override else ""
         lines.append(f"│   - {mark}: {finding.message}{accepted}")
         if finding.suggestion:
