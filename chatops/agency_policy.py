@@ -63,16 +63,20 @@ class AgencyPolicy:
     async def check(
         self, text: str, network: str, *, session: AsyncSession | None = None
     ) -> PolicyResult:
-        """The findings a draft card shows for `text` (its images aside), the database read in
-        a short transaction of its own unless the caller already holds one.
+        """The findings a draft card shows for `text` (its images aside).
 
-        Text too long to be a post is refused (InvalidInput) before the database is read."""
+        The lists are read in a short transaction of their own unless the caller already
+        holds one, and the check (CPU work) runs after it has ended, so the database is not
+        held meanwhile. Text too long to be a post is refused (InvalidInput) before the
+        database is read."""
         require_checkable(text)
         if session is None:
             async with self.db.transaction() as own:
-                return await self._check(text, network, ListStore(own))
-        return await self._check(text, network, ListStore(session))
-
-    async def _check(self, text: str, network: str, lists: ListStore) -> PolicyResult:
-        terms, contacts = await lists.sensitive_terms(), await lists.public_contacts()
+                terms, contacts = await _lists(ListStore(own))
+        else:
+            terms, contacts = await _lists(ListStore(session))
         return check_text(text, network, self.rules, terms, contacts)
+
+
+async def _lists(lists: ListStore) -> tuple[list[SensitiveTerm], list[Contact]]:
+    return await lists.sensitive_terms(), await lists.public_contacts()
