@@ -1,7 +1,8 @@
 """Platform-neutral cards: what a draft or an alert shows, whatever renders it.
 
 Adapters turn a `Card` into Block Kit, an Adaptive Card or console text; the decisions
-about what a person needs to see live here, once.
+about what a person needs to see live here, once. Each adapter shows every finding with its
+code (`unapproved_link`), which is what `/social override ID CODE REASON` takes.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 from chatops.domain.drafts import DraftEvent, allowed_events
-from chatops.domain.types import Alert, Draft, DraftKind, DraftState, Finding
+from chatops.domain.types import Alert, Draft, DraftKind, DraftState, Finding, Severity
 from chatops.policy import ALT_TEXT_CODES, IMAGE_CODES
 from chatops.scheduling import format_local
 
@@ -104,6 +105,7 @@ def draft_card(draft: Draft, *, zone: ZoneInfo, network_label: str) -> Card:
         footer = _blocked(draft)
     elif draft.state is DraftState.REJECTED:
         footer = f"Revise it with Edit or `/social edit {draft.id} NEW TEXT` to resubmit it."
+    footer = " ".join(part for part in (footer, _override_hint(draft)) if part)
     return Card(
         kind="draft",
         subject_id=draft.id,
@@ -162,6 +164,17 @@ def _blocked(draft: Draft) -> str:
     if "too_many_images" in codes:
         fixes.append("start a new draft with fewer images")
     return "Cannot be approved until the blocking findings are fixed: " + " and ".join(fixes) + "."
+
+
+def _override_hint(draft: Draft) -> str:
+    """How an admin accepts a warning, with the code of the first still open: the command
+    needs the code, which each finding on the card shows."""
+    if draft.state is not DraftState.PENDING:
+        return ""
+    codes = [f.code for f in draft.findings if f.severity is Severity.WARNING and not f.override]
+    if not codes:
+        return ""
+    return f"An admin can accept a warning: `/social override {draft.id} {codes[0]} REASON`."
 
 
 def _approvals(draft: Draft) -> tuple[str | ChatUser, ...]:

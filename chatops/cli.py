@@ -265,7 +265,8 @@ async def _db_upgrade(settings: Settings, args: argparse.Namespace) -> int:
 
 async def _check(settings: Settings, args: argparse.Namespace) -> int:
     """The findings the draft's card would show: the settings' rules and, when the database
-    can be read, the agency's sensitive terms; when it cannot, one line says so."""
+    can be read, the agency's sensitive terms and the public contacts added in chat; when it
+    cannot, one line says so."""
     from chatops.agency_policy import check_text, compliance_rules
 
     text = " ".join(args.text)
@@ -285,7 +286,10 @@ async def _check(settings: Settings, args: argparse.Namespace) -> int:
         where = settings.database_url_for_display()
         problem = f"{where} is unreachable ({type(error).__name__})"
     if result is None:
-        print(f"The agency's sensitive terms could not be read ({problem}); not checked.")
+        print(
+            "The agency's sensitive terms and the public contacts added in chat could not be "
+            f"read ({problem}); not checked."
+        )
         result = check_text(text, args.network, rules, ())
     print(f"{result.weighted_length}/{result.limit} characters on {args.network}.")
     if not result.findings:
@@ -305,7 +309,7 @@ class _NoDatabase(Exception):
 async def _agency_check(
     settings: Settings, rules: ComplianceRules, text: str, network: str
 ) -> PolicyResult:
-    """The check as a draft's card makes it, reading the agency's terms from the database."""
+    """The check as a draft's card makes it, reading the agency's lists from the database."""
     from chatops.agency_policy import AgencyPolicy
 
     _refuse_missing_sqlite_file(settings.database_url)

@@ -1,10 +1,12 @@
 """Compliance checks: what an agency must not publish, or should think twice about.
 
 Posts are public and permanent, so personal data (emails, phone numbers, US Social
-Security numbers) blocks approval outright. Words the agency has listed block or warn,
-as the agency decides. Links off the agency's approved sites, text in capitals and
-hashtags that are many or hard for screen readers warn: they are often fine, but an
-approver should see them before the post goes out.
+Security numbers) blocks approval outright; the agency's own public contacts (its hotline,
+its help-desk address, any address at its domains) are not personal data. Invisible
+bidirectional controls block too: they can make a post read differently from what its
+approvers saw. Words the agency has listed block or warn, as the agency decides. Links off
+the agency's approved sites, text in capitals and hashtags that are many or hard for screen
+readers warn: they are often fine, but an approver should see them before the post goes out.
 
 Every finding carries the character span of the text it is about, so a card can point
 at it, and no message repeats personal data in full: the card itself is seen by many.
@@ -15,12 +17,13 @@ from __future__ import annotations
 import bisect
 import re
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 import phonenumbers
 
 from chatops.domain.types import Finding, Severity
+from chatops.public_contacts import PublicContacts
 
 
 @dataclass(frozen=True)
@@ -38,12 +41,13 @@ class ComplianceRules:
 
     `allowed_domains` also allows their subdomains; empty means links are not checked.
     `phone_regions` are the regions whose national numbers (written without +country
-    code) are recognised.
+    code) are recognised. `public_contacts` are never personal data.
     """
 
     terms: tuple[SensitiveTerm, ...] = ()
     allowed_domains: tuple[str, ...] = ()
     phone_regions: tuple[str, ...] = ("US",)
+    public_contacts: PublicContacts = field(default_factory=PublicContacts)
 
     def __post_init__(self) -> None:
         """Refuse unknown regions: phonenumbers would silently match nothing for them."""
@@ -53,6 +57,9 @@ class ComplianceRules:
 
 
 DEFAULT_RULES = ComplianceRules()
+
+CONTACT_CODES = frozenset({"personal_phone", "personal_email"})
+"""The findings a public contact would not have been: the agency's own line or address."""
 
 CAPS_MIN_LETTERS = 12
 CAPS_MAX_SHARE = 0.70
@@ -69,6 +76,7 @@ _HANDLE = re.compile(r"(?<![\w@])@\w+")
 _WORD_PARTS = re.compile(r"[\d_]+")
 
 _PRIVATE_CHANNEL = "Remove it, or point people to a private channel such as a direct message."
+_BIDI_CONTROLS = re.compile("[\u202a-\u202e\u2066-\u2069]")
 
 
 @dataclass(frozen=True)
@@ -83,7 +91,8 @@ def compliance_findings(text: str, rules: ComplianceRules = DEFAULT_RULES) -> li
     links = _links(text)
     hashtags = _outside(_HASHTAG.finditer(text), links)
     findings = [
-        *_personal_findings(text, rules.phone_regions),
+        *_bidi_findings(text),
+        *_personal_findings(text, rules.phone_regions, rules.public_contacts),
         *_term_findings(text, rules.terms),
         *_link_findings(links, rules.allowed_domains),
         *_caps_findings(text, links, hashtags),
@@ -100,22 +109,29 @@ def _span_key(finding: Finding) -> tuple[int, int]:
 # Personal data
 
 
-def _personal_findings(text: str, regions: tuple[str, ...]) -> list[Finding]:
+def _personal_findings(
+    text: str, regions: tuple[str, ...], public: PublicContacts
+) -> list[Finding]:
     """Emails, SSNs, then phones; a later match overlapping an earlier one is the same data
-    (digits of an email, one number seen from two regions), so it is reported once.
+    (digits of an email, one number seen from two regions), so it is reported once. A public
+    contact is found like the rest but not reported, so its digits are not reported either.
 
     The kept spans never overlap each other, so a sorted list of them answers "does this
     overlap one?" from its two neighbours: linear time however much data the text holds."""
     kept: list[Finding] = []
     spans: list[tuple[int, int]] = []
-    candidates = [*_email_findings(text), *_ssn_findings(text), *_phone_findings(text, regions)]
-    for finding in candidates:
-        span = _span_key(finding)
+    candidates = [
+        *_email_findings(text, public),
+        *_ssn_findings(text),
+        *_phone_findings(text, regions, public),
+    ]
+    for span, finding in candidates:
         at = bisect.bisect_left(spans, span)
         neighbours = spans[max(at - 1, 0) : at + 1]
         if not any(_overlaps(span, other) for other in neighbours):
             spans.insert(at, span)
-            kept.append(finding)
+            if finding is not None:
+                kept.append(finding)
     return kept
 
 
@@ -123,29 +139,54 @@ def _overlaps(a: tuple[int, int], b: tuple[int, int]) -> bool:
     return a[0] < b[1] and b[0] < a[1]
 
 
-def _email_findings(text: str) -> Iterator[Finding]:
+_Candidate = tuple[tuple[int, int], Finding | None]
+"""Where personal data was found, and its finding (None for one of the agency's contacts)."""
+
+
+def _email_findings(text: str, public: PublicContacts) -> Iterator[_Candidate]:
     for match in _EMAIL.finditer(text):
+        if public.covers_email(match.group()):
+            yield match.span(), None
+            continue
         local, _, domain = match.group().partition("@")
-        yield _personal(
-            "personal_email", f"an email address ({local[:1]}***@{domain})", match.span()
+        yield (
+            match.span(),
+            _personal(
+                "personal_email",
+                f"an email address ({local[:1]}***@{domain})",
+                match.span(),
+                "If it is the agency's public address, an admin can add it: "
+                "`/social contacts add ADDRESS`.",
+            ),
         )
 
 
-def _ssn_findings(text: str) -> Iterator[Finding]:
+def _ssn_findings(text: str) -> Iterator[_Candidate]:
     for match in _SSN.finditer(text):
-        yield _personal("personal_ssn", "a US Social Security number (***-**-****)", match.span())
+        span = match.span()
+        yield span, _personal("personal_ssn", "a US Social Security number (***-**-****)", span)
 
 
-def _phone_findings(text: str, regions: tuple[str, ...]) -> Iterator[Finding]:
+def _phone_findings(
+    text: str, regions: tuple[str, ...], public: PublicContacts
+) -> Iterator[_Candidate]:
     for region in regions:
         matcher = phonenumbers.PhoneNumberMatcher(text, region, phonenumbers.Leniency.VALID)
         for match in matcher:
+            span = (match.start, match.end)
+            if public.covers_phone(match.number):
+                yield span, None
+                continue
             digits = re.sub(r"\D", "", match.raw_string)
-            yield _personal(
-                "personal_phone",
-                f"a phone number (ending in {digits[-2:]})",
-                (match.start, match.end),
-                "If this is the agency's public line, an admin can override with a reason.",
+            yield (
+                span,
+                _personal(
+                    "personal_phone",
+                    f"a phone number (ending in {digits[-2:]})",
+                    span,
+                    "If it is the agency's public line, an admin can add it: "
+                    "`/social contacts add NUMBER`.",
+                ),
             )
 
 
@@ -156,6 +197,33 @@ def _personal(code: str, what: str, span: tuple[int, int], extra: str = "") -> F
         message=f"The text contains personal data: {what}. Posts are public and permanent.",
         suggestion=f"{_PRIVATE_CHANNEL} {extra}".strip(),
         span=span,
+    )
+
+
+# Bidirectional controls
+
+
+def _bidi_findings(text: str) -> Iterator[Finding]:
+    """Embeddings, overrides and isolates (U+202A-U+202E, U+2066-U+2069) are invisible and
+    reorder what follows them, each platform in its own way (the console shows them as
+    U+FFFD), so the post can read differently from the card approvers saw: a hidden
+    U+202E turns "pay 500" into "pay 005". It blocks rather than warns because the fix is
+    always to delete them: right-to-left text displays correctly without them. The marks
+    U+200E and U+200F are left alone: they reorder nothing by themselves, and keyboards for
+    right-to-left languages type them in ordinary text."""
+    found = [match.start() for match in _BIDI_CONTROLS.finditer(text)]
+    if not found:
+        return
+    names = sorted({f"U+{ord(text[at]):04X}" for at in found})
+    yield Finding(
+        code="bidi_control",
+        severity=Severity.BLOCKING,
+        message=f"The text contains {len(found)} invisible bidirectional control "
+        f"character(s) ({', '.join(names)}), which can make the post read differently "
+        "from what approvers see.",
+        suggestion="Delete them (retype the text if you cannot see where they are); "
+        "right-to-left text displays correctly without them.",
+        span=(found[0], found[-1] + 1),
     )
 
 

@@ -1,13 +1,18 @@
-"""What admins curate for scoring: watch lists and the emergency lexicon."""
+"""What admins curate: for scoring, watch lists and the emergency lexicon; for drafts, the
+sensitive terms and the agency's public contacts."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from chatops.authz import RolePolicy
 from chatops.clock import Clock
-from chatops.compliance import SensitiveTerm
+from chatops.compliance import DEFAULT_RULES, ComplianceRules, SensitiveTerm
 from chatops.domain.types import Actor, Role
+from chatops.public_contacts import Contact, parse_contact
 from chatops.scoring import default_urgent_terms
 from chatops.storage.audit import AuditLog
 from chatops.storage.database import Database
@@ -27,15 +32,23 @@ _DOING = {
 
 
 class Curation:
-    """`changed` lets the scorer pick up a change at once rather than after its refresh."""
+    """`changed` lets the scorer pick up a change at once rather than after its refresh;
+    `compliance` holds the settings' public contacts and the regions numbers are read in."""
 
     def __init__(
-        self, *, db: Database, clock: Clock, policy: RolePolicy, changed: Callable[[], None]
+        self,
+        *,
+        db: Database,
+        clock: Clock,
+        policy: RolePolicy,
+        changed: Callable[[], None],
+        compliance: ComplianceRules = DEFAULT_RULES,
     ) -> None:
         self.db = db
         self.clock = clock
         self.policy = policy
         self.changed = changed
+        self.compliance = compliance
 
     async def watch(self) -> dict[str, str]:
         async with self.db.transaction() as session:
@@ -92,13 +105,62 @@ class Curation:
             else:
                 changed = await lists.remove_sensitive(what["term"])
             if changed:
-                await AuditLog(session).record(
-                    at=now,
-                    actor=actor.user_id,
-                    platform=actor.platform,
-                    workspace=actor.workspace,
-                    action=action,
-                    what=what,
-                )
+                await _record(session, actor, action, what, now=now)
         self.changed()
         return changed
+
+    def contact(self, value: str) -> Contact:
+        """`value` read as a phone number, an email address or a domain (ValueError if not)."""
+        return parse_contact(value, self.compliance.phone_regions)
+
+    def configured_contacts(self) -> list[Contact]:
+        """The contacts CHATOPS_PUBLIC_CONTACTS lists: chat can neither add nor remove them."""
+        return sorted(self.compliance.public_contacts.contacts, key=_contact_order)
+
+    async def added_contacts(self) -> list[Contact]:
+        """The contacts admins added in chat."""
+        async with self.db.transaction() as session:
+            return await ListStore(session).public_contacts()
+
+    async def add_contact(self, actor: Actor, contact: Contact) -> bool:
+        """False when the contact was public already, here or in the settings."""
+        return await self._change_contact(actor, contact, added=True)
+
+    async def remove_contact(self, actor: Actor, contact: Contact) -> bool:
+        return await self._change_contact(actor, contact, added=False)
+
+    async def _change_contact(self, actor: Actor, contact: Contact, *, added: bool) -> bool:
+        now = self.clock.now()
+        async with self.db.transaction() as session:
+            await self.policy.require_role(
+                session, actor, Role.ADMIN, "Changing the agency's public contacts"
+            )
+            lists = ListStore(session)
+            if not added:
+                changed = await lists.remove_public_contact(contact)
+            elif contact in self.compliance.public_contacts.contacts:
+                changed = False
+            else:
+                changed = await lists.add_public_contact(contact, by=actor.user_id, now=now)
+            if changed:
+                action = "public_contact_added" if added else "public_contact_removed"
+                what = {"kind": contact.kind.value, "contact": contact.value}
+                await _record(session, actor, action, what, now=now)
+        return changed
+
+
+def _contact_order(contact: Contact) -> tuple[str, str]:
+    return contact.kind.value, contact.value
+
+
+async def _record(
+    session: AsyncSession, actor: Actor, action: str, what: Mapping[str, str], *, now: datetime
+) -> None:
+    await AuditLog(session).record(
+        at=now,
+        actor=actor.user_id,
+        platform=actor.platform,
+        workspace=actor.workspace,
+        action=action,
+        what=what,
+    )

@@ -179,8 +179,9 @@ def build_service(
     cap = AlertCap(per_minute=settings.alerts_per_minute, urgent_score=settings.alert_urgent_score)
     publish_due = asyncio.Event()
     alerts_due = asyncio.Event()
+    compliance = compliance_rules(settings)
     workflow = DraftWorkflow(
-        compliance=compliance_rules(settings),
+        compliance=compliance,
         on_due=publish_due.set,
         db=db,
         clock=clock,
@@ -207,7 +208,9 @@ def build_service(
         ),
         roles=RoleAdmin(db=db, clock=clock, policy=policy),
         alerts=AlertDesk(db=db, clock=clock, notifier=notifier, cap=cap),
-        curation=Curation(db=db, clock=clock, policy=policy, changed=scorers.invalidate),
+        curation=Curation(
+            db=db, clock=clock, policy=policy, changed=scorers.invalidate, compliance=compliance
+        ),
         image_sources=image_sources,
     )
     publisher = Publisher(

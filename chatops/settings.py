@@ -12,13 +12,15 @@ from typing import Annotated
 from urllib.parse import quote, unquote_plus
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, SecretStr, field_validator
+import phonenumbers
+from pydantic import Field, SecretStr, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
 from chatops.business_hours import BusinessHours
 from chatops.image_sources import ImageSources
+from chatops.public_contacts import CONTACTS_EXAMPLE, parse_contact
 from chatops.reactions import reaction_names
 from chatops.scoring import ScoreWeights
 
@@ -82,6 +84,9 @@ class Settings(BaseSettings):
     )
     link_allowlist: CommaList = Field(default=(), validation_alias="CHATOPS_LINK_ALLOWLIST")
     phone_regions: CommaList = Field(default=("US",), validation_alias="CHATOPS_PHONE_REGIONS")
+    # The agency's own phone numbers, email addresses and domains: never personal data on a
+    # draft. After phone_regions, which its numbers are read in.
+    public_contacts: CommaList = Field(default=(), validation_alias="CHATOPS_PUBLIC_CONTACTS")
     spike_alpha: float = Field(default=0.001, gt=0, lt=1, validation_alias="CHATOPS_SPIKE_ALPHA")
     spike_min_volume: int = Field(default=10, ge=1, validation_alias="CHATOPS_SPIKE_MIN_VOLUME")
     worker_interval_seconds: float = Field(
@@ -145,6 +150,7 @@ class Settings(BaseSettings):
         "teams_approval_reactions",
         "link_allowlist",
         "phone_regions",
+        "public_contacts",
         "image_hosts",
         "image_private_networks",
         mode="before",
@@ -197,6 +203,23 @@ class Settings(BaseSettings):
             BusinessHours.parse(value)
         except ValueError as error:
             raise ValueError(f"CHATOPS_BUSINESS_HOURS: {error}") from error
+        return value
+
+    @field_validator("public_contacts")
+    @classmethod
+    def _readable_contacts(cls, value: tuple[str, ...], info: ValidationInfo) -> tuple[str, ...]:
+        """Read here, so a number that is not one stops every command, `doctor` included.
+        Unknown phone regions are left to the compliance rules, which name them."""
+        configured = info.data.get("phone_regions", ())
+        regions = [r for r in configured if r in phonenumbers.SUPPORTED_REGIONS]
+        for contact in value:
+            try:
+                parse_contact(contact, regions)
+            except ValueError as error:
+                raise ValueError(
+                    f"CHATOPS_PUBLIC_CONTACTS: {error}; list the agency's public phone "
+                    f"numbers, email addresses and domains, e.g. {CONTACTS_EXAMPLE!r}"
+                ) from error
         return value
 
     @field_validator("image_private_networks")

@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from chatops.agency_policy import AgencyPolicy
 from chatops.authz import RolePolicy, no_such_draft, same_workspace
 from chatops.clock import Clock
-from chatops.compliance import DEFAULT_RULES, ComplianceRules
+from chatops.compliance import CONTACT_CODES, DEFAULT_RULES, ComplianceRules
 from chatops.domain.drafts import DraftEvent, next_state
 from chatops.domain.errors import (
     EditedMeanwhile,
@@ -416,11 +416,13 @@ class DraftWorkflow:
             )
             if index is None:
                 codes = ", ".join(f.code for f in findings if f.severity is Severity.WARNING)
-                raise InvalidInput(
-                    f"Draft {draft_id} has no open warning {code!r}.",
-                    hint=f"Its warnings: {codes or 'none'}. Blocking findings cannot be "
-                    "overridden.",
-                )
+                hint = f"Its warnings: {codes or 'none'}. Blocking findings cannot be overridden."
+                if any(f.code == code and f.code in CONTACT_CODES for f in findings):
+                    hint += (
+                        " If it is the agency's own number or address, an admin can add it "
+                        "with `/social contacts add`; then edit the draft to check it again."
+                    )
+                raise InvalidInput(f"Draft {draft_id} has no open warning {code!r}.", hint=hint)
             findings[index] = replace(findings[index], override=f"{actor.name}: {reason.strip()}")
             row.findings = findings_to_json(findings)
             await self._audit(session, actor, "warning_overridden", draft, code=code, reason=reason)

@@ -3,13 +3,20 @@
 from __future__ import annotations
 
 from chatops.interaction import Invocation, Reply
-from commands import admin, alerts, desk, drafting, listening, social
+from commands import admin, alerts, contacts, desk, drafting, listening, social
 from commands.registry import CommandContext, CommandRegistry, Verb
 
 
 def build_registry() -> CommandRegistry:
     """Every verb, listed explicitly; `/social help` is generated from the same list."""
-    verbs = [*drafting.VERBS, *social.VERBS, *admin.VERBS, *listening.VERBS, *alerts.VERBS]
+    verbs = [
+        *drafting.VERBS,
+        *social.VERBS,
+        *admin.VERBS,
+        *listening.VERBS,
+        *contacts.VERBS,
+        *alerts.VERBS,
+    ]
     verbs += desk.VERBS
 
     async def help_(ctx: CommandContext, invocation: Invocation, args: str) -> list[Reply]:

@@ -178,7 +178,7 @@ async def override(ctx: CommandContext, invocation: Invocation, args: str) -> li
     code, reason = take_word(rest)
     if not word or not code:
         raise InvalidInput(
-            "`/social override` needs a draft id, a warning and a reason.",
+            "`/social override` needs a draft id, a warning's code (on the card) and a reason.",
             hint=f"Example: `{example}`",
         )
     draft_id = parse_id(word, "The draft id", f"`{example}`")
@@ -198,8 +198,9 @@ VERBS += [
     Verb(
         "social",
         "override",
-        "/social override ID WARNING REASON",
-        "An admin accepts a warning on a draft, with a reason that is recorded.",
+        "/social override ID CODE REASON",
+        "An admin accepts a warning on a draft (its code is on the card), with a reason "
+        "that is recorded.",
         "/social override 3 unapproved_link The county site is a partner",
         override,
     ),

@@ -165,13 +165,57 @@ def test_check_without_a_readable_database_uses_the_settings_and_says_so(
         assert checked.returncode == 0, checked.stderr
         assert checked.stderr == ""
         first = checked.stdout.splitlines()[0]
-        assert first.startswith("The agency's sensitive terms could not be read (")
+        assert first.startswith(
+            "The agency's sensitive terms and the public contacts added in chat could not be read ("
+        )
         assert why in first and "secret" not in first
         assert check_findings(checked.stdout) == [
             "warning [unapproved_link]: A link goes to example.com, which is not one of the "
             "agency's approved sites."
         ]
     assert not missing.exists()
+
+
+HOTLINE = "Sandbag hotline: call (503) 823-4000 or write to info@portalder.gov"
+
+
+def test_check_knows_the_agencys_public_contacts_from_the_settings(tmp_path: Path) -> None:
+    """Before, the agency's own hotline and address were blocking personal data."""
+    url = f"sqlite+aiosqlite:///{tmp_path / 'none.db'}"
+    contacts = {"CHATOPS_PUBLIC_CONTACTS": "+1 503 823 4000, portalder.gov"}
+    checked = run_with(contacts, ["check", HOTLINE], url)
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    assert "No findings: this text can be approved." in checked.stdout
+    other = run_with(contacts, ["check", "Call 503-823-4001 or write to jo@example.org"], url)
+    assert other.returncode == 1
+    assert [f.split(":")[0] for f in check_findings(other.stdout)] == [
+        "blocking [personal_phone]",
+        "blocking [personal_email]",
+    ]
+
+
+def test_check_sees_the_contacts_added_in_chat_as_the_card_does(empty_database: str) -> None:
+    assert run(["db", "upgrade"], empty_database).returncode == 0
+    text = "Flood desk: 503-555-0142, floods@countyoem.org"
+    before = run(["check", text], empty_database)
+    assert before.returncode == 1
+    console = run(
+        ["console", "--user", "alice", "--no-demo"],
+        empty_database,
+        f"/social contacts add 503-555-0142\n/social contacts add countyoem.org\n/post {text}\n",
+    )
+    assert console.returncode == 0, console.stderr
+    assert stored_findings(empty_database) == []
+    after = run(["check", text], empty_database)
+    assert after.returncode == 0, after.stdout + after.stderr
+    assert "No findings" in after.stdout and "could not be read" not in after.stdout
+
+
+def test_public_contacts_that_are_not_contacts_are_one_line(tmp_path: Path) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'x.db'}"
+    line = one_line(run(["check", "hi"], url, CHATOPS_PUBLIC_CONTACTS="503-823-40"))
+    assert "CHATOPS_PUBLIC_CONTACTS: '503-823-40' is not a phone number" in line
+    assert "e.g. '503-823-4000, info@portalder.gov, portalder.gov'" in line
 
 
 def test_acceptance_transcript_and_audit_export(empty_database: str, backend: str) -> None:

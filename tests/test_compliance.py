@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 
 from chatops.compliance import ComplianceRules, SensitiveTerm, compliance_findings
 from chatops.domain.types import Finding, Severity
+from chatops.public_contacts import Contact, ContactKind, PublicContacts, parse_contact
 
 FLOOD = SensitiveTerm("flood", "the agency says 'high water' until the NWS declares a flood", False)
 CASUALTIES = SensitiveTerm("casualties", "numbers need legal sign-off", True)
@@ -108,6 +109,94 @@ def test_impossible_ssns_are_not_flagged(number: str) -> None:
 def test_digits_of_an_email_are_reported_once() -> None:
     text = "Text 5035550199@example.org"
     assert codes(text) == ["personal_email"]
+
+
+# The agency's own contacts
+
+AGENCY = ComplianceRules(
+    phone_regions=("US", "GB"),
+    public_contacts=PublicContacts.parse(
+        ["503-823-4000", "info@PortAlder.gov", "countyoem.org", "+44 20 7946 0958"], ("US",)
+    ),
+)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Sandbag hotline: call 503-823-4000",
+        "Call (503) 823-4000 or +1 503 823 4000, ext. 2",
+        "Write to INFO@portalder.gov.",
+        "Ask floods@countyoem.org or desk@eoc.countyoem.org",
+        "London office: 020 7946 0958",
+        "Text 5038234000@countyoem.org",
+    ],
+)
+def test_the_agencys_own_contacts_are_not_personal_data(text: str) -> None:
+    assert [c for c in codes(text, AGENCY) if c.startswith("personal_")] == []
+
+
+@pytest.mark.parametrize(
+    ("text", "code"),
+    [
+        ("Call 503-823-4001", "personal_phone"),
+        ("Write to press@portalder.gov", "personal_email"),  # an address, not the domain
+        ("Ask x@countyoem.org.evil.example", "personal_email"),
+        ("Ask x@notcountyoem.org", "personal_email"),
+    ],
+)
+def test_other_numbers_and_addresses_still_block(text: str, code: str) -> None:
+    assert only(text, code, AGENCY).severity is Severity.BLOCKING
+
+
+def test_the_suggestion_says_how_to_make_a_contact_public() -> None:
+    assert "`/social contacts add NUMBER`" in only("Call 503-555-0199", "personal_phone").suggestion
+    email = only("Mail jo@example.org", "personal_email")
+    assert "`/social contacts add ADDRESS`" in email.suggestion
+
+
+@pytest.mark.parametrize(
+    ("written", "kind", "value"),
+    [
+        ("(503) 823-4000", ContactKind.PHONE, "+15038234000"),
+        ("+1 503 823 4000", ContactKind.PHONE, "+15038234000"),
+        ("Info@PortAlder.gov", ContactKind.EMAIL, "info@portalder.gov"),
+        ("PortAlder.gov.", ContactKind.DOMAIN, "portalder.gov"),
+        ("@portalder.gov", ContactKind.DOMAIN, "portalder.gov"),
+        ("https://portalder.gov/", ContactKind.DOMAIN, "portalder.gov"),
+    ],
+)
+def test_contacts_are_read_in_one_form(written: str, kind: ContactKind, value: str) -> None:
+    assert parse_contact(written, ("US",)) == Contact(kind, value)
+
+
+@pytest.mark.parametrize("written", ["503-823-40", "020 7946 0958", "info@portalder", "a b", ""])
+def test_what_is_not_a_contact_is_refused(written: str) -> None:
+    with pytest.raises(ValueError, match="is not a phone number"):
+        parse_contact(written, ("US",))
+
+
+# Bidirectional controls
+
+
+@pytest.mark.parametrize("control", ["\u202a", "\u202b", "\u202d", "\u202e", "\u2066", "\u2069"])
+def test_bidirectional_controls_block(control: str) -> None:
+    text = f"Fines: pay {control}500 at City Hall."
+    finding = only(text, "bidi_control")
+    assert finding.severity is Severity.BLOCKING
+    assert spanned(text, finding) == control
+    assert f"U+{ord(control):04X}" in finding.message
+
+
+def test_one_bidi_finding_spans_every_control() -> None:
+    text = "a\u202eb\u202c c \u2067d\u2069"
+    finding = only(text, "bidi_control")
+    assert finding.span == (1, len(text))
+    assert "4 invisible" in finding.message and "U+202C, U+202E, U+2067, U+2069" in finding.message
+
+
+def test_right_to_left_marks_are_ordinary_text() -> None:
+    assert codes("\u05e9\u05dc\u05d5\u05dd\u200f \u200eBoil water\u200e") == []
 
 
 # Sensitive terms

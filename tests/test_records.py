@@ -77,7 +77,7 @@ async def test_postgres_refuses_truncate_too(postgres_url: str) -> None:
 async def test_compliance_findings_on_the_card_and_an_audited_override(converse) -> None:
     chat = await converse(user="alice", admins=("admin",), link_allowlist=("portalder.gov",))
     shown = await chat.say("/post Questions? Email jane.doe@example.org or call 503-555-0142.")
-    assert "BLOCKING: " in shown and "j***@example.org" in shown
+    assert "BLOCKING [personal_email]: " in shown and "j***@example.org" in shown
     assert "jane.doe@example.org" not in shown.split("│ Findings:")[1]
     assert "cannot be approved yet" in await chat.say("/as admin", "/social approve 1")
 
@@ -90,7 +90,7 @@ async def test_compliance_findings_on_the_card_and_an_audited_override(converse)
     assert "Only OEM may say it" in blocked and "BLOCKING" in blocked
 
     warned = await chat.say("/post Details at https://county.example.com/closures #PORTALDERFLOOD")
-    assert "warning: " in warned
+    assert "warning [unapproved_link]: " in warned
     not_admin = await chat.say("/social override 3 unapproved_link Partner site")
     assert "needs the admin role" in not_admin
     accepted = await chat.say("/as admin", "/social override 3 unapproved_link County partner site")

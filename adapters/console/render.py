@@ -64,7 +64,8 @@ def _findings(card: Card) -> list[str]:
         return [BAR + "Findings: none"]
     lines = [BAR + "Findings:"]
     for finding in card.findings:
-        mark = "BLOCKING" if finding.severity is Severity.BLOCKING else "warning"
+        severity = "BLOCKING" if finding.severity is Severity.BLOCKING else "warning"
+        mark = f"{severity} [{finding.code}]"
         accepted = f" (accepted by {finding.override})" if finding.override else ""
         lines += _boxed(f"  - {mark}: {finding.message}{accepted}", hang=4)
         if finding.suggestion:

@@ -139,7 +139,7 @@ def _findings(card: Card) -> Mrkdwn:
         kind = "Blocking" if blocking else "Warning"
         if number:
             text.line()
-        text.markup(f"{icon} *{kind}:* ").text(finding.message)
+        text.markup(f"{icon} *{kind}* `").text(finding.code).markup("`: ").text(finding.message)
         if finding.override:
             text.markup(" _(accepted by ").text(finding.override).markup(")_")
         if finding.suggestion:

@@ -132,7 +132,7 @@ def _findings(card: Card, limit: int | None) -> list[dict[str, Any]]:
     blocks = []
     for finding in card.findings:
         blocking = finding.severity is Severity.BLOCKING
-        text = f"{'⛔ Blocking' if blocking else '⚠️ Warning'}: {finding.message}"
+        text = f"{'⛔ Blocking' if blocking else '⚠️ Warning'} [{finding.code}]: {finding.message}"
         if finding.override:
             text += f" (accepted by {finding.override})"
         runs = [plain_run(text, limit=limit, color="Attention" if blocking else "Warning")]

@@ -1,4 +1,5 @@
-"""Watch lists and the emergency lexicon that admins curate in chat."""
+"""Watch lists, the emergency lexicon, the sensitive terms and the public contacts that
+admins curate in chat."""
 
 from __future__ import annotations
 
@@ -8,7 +9,13 @@ from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from chatops.compliance import SensitiveTerm
-from chatops.storage.tables import SensitiveTermRow, UrgentTermRow, WatchEntryRow
+from chatops.public_contacts import Contact, ContactKind
+from chatops.storage.tables import (
+    PublicContactRow,
+    SensitiveTermRow,
+    UrgentTermRow,
+    WatchEntryRow,
+)
 
 
 class ListStore:
@@ -82,5 +89,33 @@ class ListStore:
     async def remove_sensitive(self, term: str) -> bool:
         result = await self.session.execute(
             delete(SensitiveTermRow).where(SensitiveTermRow.term == term)
+        )
+        return bool(getattr(result, "rowcount", 0))
+
+    async def public_contacts(self) -> list[Contact]:
+        rows = await self.session.execute(
+            select(PublicContactRow.kind, PublicContactRow.value).order_by(
+                PublicContactRow.kind, PublicContactRow.value
+            )
+        )
+        return [Contact(ContactKind(kind), value) for kind, value in rows]
+
+    async def add_public_contact(self, contact: Contact, *, by: str, now: datetime) -> bool:
+        if contact in await self.public_contacts():
+            return False
+        self.session.add(
+            PublicContactRow(
+                kind=contact.kind.value, value=contact.value, added_by=by, added_at=now
+            )
+        )
+        await self.session.flush()
+        return True
+
+    async def remove_public_contact(self, contact: Contact) -> bool:
+        result = await self.session.execute(
+            delete(PublicContactRow).where(
+                PublicContactRow.kind == contact.kind.value,
+                PublicContactRow.value == contact.value,
+            )
         )
         return bool(getattr(result, "rowcount", 0))

@@ -417,3 +417,16 @@ class SensitiveTermRow(Base):
     blocking: Mapped[bool] = mapped_column(Boolean, default=True)
     added_by: Mapped[str] = mapped_column(String(128))
     added_at: Mapped[datetime]
+
+
+class PublicContactRow(Base):
+    """A phone number, email address or domain of the agency's that is not personal data."""
+
+    __tablename__ = "public_contacts"
+    __table_args__ = (UniqueConstraint("kind", "value"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    value: Mapped[str] = mapped_column(String(320))
+    added_by: Mapped[str] = mapped_column(String(128))
+    added_at: Mapped[datetime]
