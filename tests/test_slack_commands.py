@@ -212,4 +212,6 @@ async def test_healthz_answers_while_the_longest_allowed_draft_is_checked(slack)
         assert (await slack.client.get("/healthz")).status == 200
         latencies.append(time.monotonic() - started)
     assert slack.card_posts(), "the draft's card was never posted"
-    assert max(latencies) < 0.1, f"/healthz took {max(latencies):.2f} s"
+    # A check run on the event loop stalls it for seconds; 0.5 s leaves room for a full
+    # garbage collection (about 0.1 s on a loaded 2-core machine), which is not a block.
+    assert max(latencies) < 0.5, f"/healthz took {max(latencies):.2f} s"
