@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from chatops.domain.errors import InvalidInput
-from chatops.domain.types import Draft, MediaItem
+from chatops.domain.types import ChannelRef, Draft, MediaItem
 from chatops.image_sources import ImageSources
 from chatops.interaction import Invocation, Reply
 from chatops.scheduling import format_local, parse_when
@@ -85,6 +85,17 @@ async def _show_and_receipt(ctx: CommandContext, invocation: Invocation, draft: 
     exists and the person is told so, with the card and what to type next."""
     receipt = _receipt(ctx, draft)
     shown = await show_or_explain(ctx, invocation.channel, draft)
+    return Reply(receipt.text, lines=(*receipt.lines, *shown.lines), card=shown.card)
+
+
+async def show_reply_draft(ctx: CommandContext, channel: ChannelRef, draft: Draft) -> Reply | None:
+    """A reply drafted from an alert's button: its card goes to the alert's channel, and
+    only if that goes wrong is there something to tell the person (privately), with the
+    card when it could not be posted."""
+    shown = await show_or_explain(ctx, channel, draft)
+    if not shown.lines:
+        return None
+    receipt = _receipt(ctx, draft)
     return Reply(receipt.text, lines=(*receipt.lines, *shown.lines), card=shown.card)
 
 

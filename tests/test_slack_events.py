@@ -243,3 +243,23 @@ async def test_post_in_a_channel_without_the_bot_keeps_the_draft(slack) -> None:
 
     await eventually(told)
     assert (await slack.service.core.workflow.get(1)).state is DraftState.PENDING
+
+
+async def test_a_reply_from_an_alert_whose_card_fails_is_shown_privately(slack) -> None:
+    """The draft is committed before its card is posted: when Slack refuses the card, the
+    person who wrote it gets the card privately, with how to show it again."""
+    core = slack.service.core
+    await core.subscriptions.subscribe(
+        Actor("slack", AUTHOR), ChannelRef("slack", CHANNEL, TEAM), "trapped"
+    )
+    mention = next(m for m in demo_feed() if "trapped" in m.text.lower())
+    assert (await slack.service.pipeline.ingest([mention])).alerts == 1
+    assert await slack.service.delivery.deliver_pending() == 1
+    slack.fake.fail("chat.postMessage", "internal_error")
+    await slack.submit("alert_reply_modal", {"alert_id": 1}, "Fire crews are on their way.", AUTHOR)
+    [private] = await slack.fake.wait_for("chat.postEphemeral")
+    assert private.args["user"] == AUTHOR
+    assert "Reply 1 created" in private.args["text"]
+    assert "/social show 1" in private.args["text"]
+    assert "Reply draft 1" in block_text(private.args["blocks"])
+    assert (await core.workflow.get(1)).text == "Fire crews are on their way."

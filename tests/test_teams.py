@@ -731,3 +731,26 @@ async def test_a_5000_character_cjk_draft_card_fits_what_teams_accepts(teams) ->
     sent = teams.fake.sent()[-1]
     assert_fits_teams(sent)
     assert json.dumps(sent, ensure_ascii=False).count(text) == 1
+
+
+async def test_a_reply_from_an_alert_whose_card_fails_comes_back_to_the_person(teams) -> None:
+    """The draft is committed before its card is sent: when Teams refuses the card, the
+    answer to the click (seen only by the person who clicked) carries it, and says so."""
+    await teams.say("alerts subscribe trapped")
+    mention = next(m for m in demo_feed() if "trapped" in m.text.lower())
+    assert (await teams.service.pipeline.ingest([mention])).alerts == 1
+    assert await teams.service.delivery.deliver_pending() == 1
+    cards_before = len(teams.cards())
+    teams.fake.fail_next(400)
+    replied = await teams.click(
+        "alert_reply",
+        {"id": "1", "kind": "alert", "text": "Crews are on the way."},
+        card="x",
+        by=BOB,
+    )
+    assert replied["statusCode"] == 200
+    answer = card_text(replied["value"])
+    assert "Reply 1 created" in answer and "/social show 1" in answer
+    assert "Reply draft 1" in answer
+    assert len(teams.cards()) == cards_before  # nothing reached the channel
+    assert (await teams.service.core.workflow.get(1)).text == "Crews are on the way."

@@ -38,7 +38,7 @@ from chatops.interaction import Invocation
 from chatops.storage.events import EventLog
 from chatops.workflow import NewDraft
 from commands import CommandContext, CommandRegistry
-from commands.cards import show_draft_card
+from commands.drafting import show_reply_draft
 from commands.parsing import draft_button, edit_revision, subject_id
 from commands.social import approve_by_reaction
 
@@ -305,7 +305,11 @@ class SlackHandlers:
             await ack(response_action="errors", errors={blocks.INPUT_BLOCK: str(error)[:150]})
             return
         await ack()
-        await show_draft_card(self.context, alert.channel, draft)
+        trouble = await show_reply_draft(self.context, alert.channel, draft)
+        if trouble is not None:
+            await self.chat.post_ephemeral(
+                alert.channel, known_actor(body).user_id, trouble.render(), card=trouble.card
+            )
 
     async def _submit(self, ack: Ack, decision: Awaitable[object]) -> None:
         """Run a modal's decision; a refusal is shown in the modal, next to the input."""

@@ -32,12 +32,12 @@ from chatops.authz import workspace_refused
 from chatops.cards import Card, alert_card, draft_card
 from chatops.core import Core
 from chatops.domain.errors import ChatOpsError, OutdatedCard
-from chatops.domain.types import Actor, ChannelRef, MessageRef, Via
+from chatops.domain.types import Actor, Alert, ChannelRef, MessageRef, Via
 from chatops.interaction import Invocation, clean_text
 from chatops.storage.conversations import ConversationStore
 from chatops.workflow import NewDraft
 from commands import CommandContext, CommandRegistry
-from commands.cards import show_draft_card
+from commands.drafting import show_reply_draft
 from commands.parsing import edit_revision, revision_of, subject_id
 from commands.social import approve_by_reaction
 
@@ -248,13 +248,19 @@ class TeamsHandlers:
             draft = await self.core.workflow.create(
                 actor, alert.channel, NewDraft(text=text, reply_to=alert.mention)
             )
-            await show_draft_card(self.context, alert.channel, draft)
+            trouble = await show_reply_draft(self.context, alert.channel, draft)
+            if trouble is not None:
+                # Teams has no private message: the invoke answer, which only the person who
+                # clicked sees, carries the draft's card (or the alert's) with what went wrong.
+                shown = trouble.card or self._alert_card(alert)
+                return _card_response(with_notice(adaptive_card(shown), trouble.render()))
         else:
             raise ValueError(verb)
+        return _card_response(adaptive_card(self._alert_card(alert)))
+
+    def _alert_card(self, alert: Alert) -> Card:
         label = self.core.notifier.label(alert.mention.mention.network)
-        return _card_response(
-            adaptive_card(alert_card(alert, zone=self.core.zone, network_label=label))
-        )
+        return alert_card(alert, zone=self.core.zone, network_label=label)
 
     async def on_reactions_added(self, context: TurnContext, state: TurnState) -> None:
         await self._reactions(context, context.activity.reactions_added or [], added=True)
