@@ -154,7 +154,12 @@ def alert_card(alert: Alert, *, zone: ZoneInfo, network_label: str) -> Card:
 
 
 def _blocked(draft: Draft) -> str:
-    """How to unblock the draft, naming the command for each kind of fix it needs."""
+    return f"Cannot be approved until the blocking findings are fixed: {blocked_fixes(draft)}."
+
+
+def blocked_fixes(draft: Draft) -> str:
+    """How to unblock the draft, naming the command for each kind of fix it needs (the card
+    and the receipt of `/post` say the same)."""
     codes = {f.code for f in draft.blocking_findings}
     fixes = []
     if codes - IMAGE_CODES:
@@ -163,7 +168,7 @@ def _blocked(draft: Draft) -> str:
         fixes.append(f"describe image N with `/social alt {draft.id} N DESCRIPTION`")
     if "too_many_images" in codes:
         fixes.append("start a new draft with fewer images")
-    return "Cannot be approved until the blocking findings are fixed: " + " and ".join(fixes) + "."
+    return " and ".join(fixes)
 
 
 def _override_hint(draft: Draft) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from chatops.cards import blocked_fixes
 from chatops.domain.errors import InvalidInput
 from chatops.domain.types import ChannelRef, Draft, MediaItem
 from chatops.image_sources import ImageSources
@@ -109,10 +110,7 @@ def _receipt(ctx: CommandContext, draft: Draft) -> Reply:
         when = format_local(draft.scheduled_at, ctx.core.zone)
         lines.append(f"Once approved it will be published {when}.")
     if draft.blocking_findings:
-        lines.append(
-            "It has blocking findings (see the card); fix them with "
-            f"`/social edit {draft.id} NEW TEXT` or `/social alt {draft.id} N DESCRIPTION`."
-        )
+        lines.append(f"It cannot be approved yet: {blocked_fixes(draft)}.")
     return Reply(text, lines=tuple(lines))
 
 

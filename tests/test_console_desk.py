@@ -204,3 +204,14 @@ async def test_the_alt_text_card_names_the_alt_command(converse) -> None:
     assert "edit the text" not in card  # the text itself is fine
     described = await chat.say("/social alt 1 1 Map of the detour via Oak Ave")
     assert "Cannot be approved" not in described.rsplit("(updated)", 1)[-1]
+
+
+async def test_the_receipt_names_only_the_fix_the_draft_needs(converse) -> None:
+    """Before: every blocked draft's receipt offered `/social alt`, even with no image."""
+    chat = await converse(user="alice")
+    said = unwrapped(await chat.say("/post Call 503-823-4001 now"))
+    receipt = said.split("(only you) ", 1)[1]
+    assert "It cannot be approved yet: edit the text" in receipt
+    assert "/social alt" not in receipt
+    imaged = unwrapped(await chat.say("/post --image https://example.gov/detour.png Detour."))
+    assert "describe image N with `/social alt 2 N DESCRIPTION`" in imaged.split("(only you) ")[1]
