@@ -448,23 +448,31 @@ class DraftWorkflow:
         return await self._announce(draft, cards, message)
 
     async def resolve_mention(self, reference: str) -> StoredMention:
-        """A mention by id or link: from storage, else asked of the network and stored."""
+        """A mention by id or link: from storage, else asked of the network and stored.
+
+        The network is asked outside any transaction: its latency, retries and rate-limit
+        waits must not hold the database (on SQLite, the one write lock every poller,
+        approval and delivery needs)."""
         reference = reference.strip().strip("<>")
+        network = self.social.network
+        async with self.db.transaction() as session:
+            found = await MentionStore(session).find(network, reference)
+        if found is not None:
+            return found
+        mention = await self.social.lookup_mention(reference)
+        if mention is None:
+            raise NotFound(
+                f"I could not find a mention {reference!r} on {self.notifier.label(network)}.",
+                hint="Use the id or link shown on an alert card, e.g. `/reply sbx-0012 Thanks!`.",
+            )
         async with self.db.transaction() as session:
             store = MentionStore(session)
-            found = await store.find(self.social.network, reference)
-            if found is not None:
-                return found
-            mention = await self.social.lookup_mention(reference)
-            if mention is None:
-                raise NotFound(
-                    f"I could not find a mention {reference!r} on "
-                    f"{self.notifier.label(self.social.network)}.",
-                    hint="Use the id or link shown on an alert card, "
-                    "e.g. `/reply sbx-0012 Thanks!`.",
-                )
             stored = await store.insert_new([mention], now=self.clock.now())
-            return stored[0]
+            # Stored meanwhile by a poller or another reply: the stored one is the mention.
+            found = stored[0] if stored else await store.find(network, mention.external_id)
+        if found is None:
+            raise NotFound(f"The mention {reference!r} could not be stored; try again.")
+        return found
 
     def _account(self, requested: str | None) -> str:
         accounts = list(self.social.accounts)

@@ -10,9 +10,10 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
+from adapters.console.chat import CHANNEL
 from adapters.x.limits import EndpointLimits
 from adapters.x.network import XNetwork
-from chatops.domain.types import DraftState
+from chatops.domain.types import SYSTEM_ACTOR, DraftState
 from chatops.listening import MentionPoller
 from chatops.storage.mentions import MentionStore
 from tests.fakes.x import FakeX
@@ -371,3 +372,24 @@ async def test_the_twenty_first_subscription_is_refused_by_default(converse, fak
         await chat.say(f"/alerts subscribe word{number}")
     refused = await chat.say("/alerts subscribe word20")
     assert "already has 20 subscriptions, the most a channel can have (20)" in refused
+
+
+async def test_looking_a_mention_up_on_x_does_not_hold_the_database(converse, fake_x) -> None:
+    """Before: `/reply LINK` held a write transaction while it asked X, so on SQLite every
+    other writer (pollers, approvals, alert delivery) waited out X's latency and retries."""
+    chat = await on_x(converse, fake_x, x_timeout_seconds=10)
+    mention = fake_x.add_mention("@PortAlderCity where are sandbags?", author="maria")
+    fake_x.slow(f"/2/tweets/{mention}", seconds=4)
+    reply = asyncio.create_task(
+        chat.say(f"/reply https://x.com/maria/status/{mention} At Pier 3 until 8pm.")
+    )
+    for _ in range(200):
+        if fake_x.requests_to("GET", f"/2/tweets/{mention}") or reply.done():
+            break
+        await asyncio.sleep(0.02)
+    assert not reply.done() and fake_x.requests_to("GET", f"/2/tweets/{mention}")
+    # X is still answering; another writer gets the database at once, not after 4 s.
+    subscribed = chat.service.core.subscriptions.subscribe(SYSTEM_ACTOR, CHANNEL, "sandbags")
+    await asyncio.wait_for(subscribed, timeout=2)
+    assert not reply.done()
+    assert "Reply draft 1" in await reply
