@@ -22,14 +22,14 @@ from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from adapters.sandbox.feed import demo_feed
-from adapters.slack.chat import PLATFORM as SLACK
-from adapters.web.app import build_web_app
+from adapters.chat.slack.chat import PLATFORM as SLACK
+from adapters.chat.web.app import build_web_app
+from adapters.social.sandbox.feed import demo_feed
+from chatops.chat.interaction import Invocation
 from chatops.domain.types import Actor, ChannelRef
-from chatops.interaction import Invocation
-from chatops.logs import configure_logging
+from chatops.runtime.logs import configure_logging
+from chatops.runtime.settings import Settings
 from chatops.service import build_service
-from chatops.settings import Settings
 from chatops.storage.database import Database
 from tests.fakes.slack import FakeSlack
 from tests.fakes.x import FakeX

@@ -26,16 +26,16 @@ from pathlib import Path
 import asyncpg
 from sqlalchemy import insert
 
-from adapters.sandbox.feed import demo_feed, mention_from_json
-from chatops.clock import SystemClock
+from adapters.social.sandbox.feed import demo_feed, mention_from_json
 from chatops.domain.types import Actor, ChannelRef, Mention
-from chatops.logs import configure_logging
-from chatops.monitoring import MentionPipeline, ScorerSource
-from chatops.scoring import ScoreWeights
+from chatops.listening.monitoring import MentionPipeline, ScorerSource
+from chatops.listening.scoring import ScoreWeights
+from chatops.listening.subscriptions import Subscriptions
+from chatops.runtime.clock import SystemClock
+from chatops.runtime.logs import configure_logging
 from chatops.storage.database import Database
 from chatops.storage.mentions import MentionStore
 from chatops.storage.tables import MentionRow
-from chatops.subscriptions import Subscriptions
 
 BATCH = 100
 WARM_UP = 2_000

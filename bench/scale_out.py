@@ -23,14 +23,14 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from bench.pipeline import _drop_postgres, _scratch_postgres
-from chatops.clock import SystemClock
 from chatops.domain.types import Actor, ChannelRef, DraftState, Via
-from chatops.logs import configure_logging
+from chatops.drafts.workflow import NewDraft
+from chatops.runtime.clock import SystemClock
+from chatops.runtime.logs import configure_logging
+from chatops.runtime.settings import Settings
 from chatops.service import build_service
-from chatops.settings import Settings
 from chatops.storage.database import Database
 from chatops.storage.drafts import DraftStore
-from chatops.workflow import NewDraft
 from tests.fakes.x import FakeX
 
 ROOT = Path(__file__).resolve().parents[1]

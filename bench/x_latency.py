@@ -23,13 +23,13 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from bench.stats import percentile
-from chatops.cards import Card
+from chatops.chat.cards import Card
 from chatops.domain.types import Actor, ChannelRef, MessageRef, Via
-from chatops.logs import configure_logging
+from chatops.drafts.workflow import NewDraft
+from chatops.runtime.logs import configure_logging
+from chatops.runtime.settings import Settings
 from chatops.service import build_service
-from chatops.settings import Settings
 from chatops.storage.database import Database
-from chatops.workflow import NewDraft
 from tests.fakes.x import FakeX
 
 CHANNEL = ChannelRef("bench", "C1")

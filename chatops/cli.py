@@ -14,11 +14,11 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from chatops.compliance import ComplianceRules
 from chatops.domain.errors import InvalidInput
-from chatops.logs import configure_logging
-from chatops.policy import NETWORK_LIMITS, PolicyResult, require_checkable
-from chatops.settings import Settings
+from chatops.drafts.compliance import ComplianceRules
+from chatops.drafts.policy import NETWORK_LIMITS, PolicyResult, require_checkable
+from chatops.runtime.logs import configure_logging
+from chatops.runtime.settings import Settings
 from chatops.storage.database import (
     Database,
     DatabaseUnreachable,
@@ -156,7 +156,7 @@ def _version() -> str:
 async def _serve(settings: Settings, args: argparse.Namespace) -> int:
     from aiohttp import web
 
-    from adapters.web.app import build_web_app
+    from adapters.chat.web.app import build_web_app
     from chatops.service import build_service
 
     unsafe = settings.teams_identity_problem()
@@ -207,7 +207,7 @@ async def _worker(settings: Settings, args: argparse.Namespace) -> int:
 
 async def _until_signalled(workers: object) -> None:
     """Run workers (if any) until SIGINT or SIGTERM, then stop them cleanly."""
-    from chatops.runtime import Workers
+    from chatops.runtime.workers import Workers
 
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -221,9 +221,9 @@ async def _until_signalled(workers: object) -> None:
 
 
 async def _console(settings: Settings, args: argparse.Namespace) -> int:
-    from adapters.console.app import run_console
-    from adapters.console.chat import PLATFORM
-    from adapters.console.session import user_name
+    from adapters.chat.console.app import run_console
+    from adapters.chat.console.chat import PLATFORM
+    from adapters.chat.console.session import user_name
     from chatops.service import build_service
 
     user = user_name(args.user)
@@ -267,7 +267,7 @@ async def _check(settings: Settings, args: argparse.Namespace) -> int:
     """The findings the draft's card would show: the settings' rules and, when the database
     can be read, the agency's sensitive terms and the public contacts added in chat; when it
     cannot, one line says so."""
-    from chatops.agency_policy import check_text, compliance_rules
+    from chatops.drafts.agency_policy import check_text, compliance_rules
 
     text = " ".join(args.text)
     require_checkable(text)  # refused before the database is touched
@@ -310,7 +310,7 @@ async def _agency_check(
     settings: Settings, rules: ComplianceRules, text: str, network: str
 ) -> PolicyResult:
     """The check as a draft's card makes it, reading the agency's lists from the database."""
-    from chatops.agency_policy import AgencyPolicy
+    from chatops.drafts.agency_policy import AgencyPolicy
 
     _refuse_missing_sqlite_file(settings.database_url)
     db = Database(settings.database_url)
@@ -329,9 +329,9 @@ def _refuse_missing_sqlite_file(url: str) -> None:
 
 
 async def _audit_export(settings: Settings, args: argparse.Namespace) -> int:
-    from chatops.clock import SystemClock
-    from chatops.records import export
-    from chatops.scheduling import parse_since
+    from chatops.drafts.scheduling import parse_since
+    from chatops.records.exports import export
+    from chatops.runtime.clock import SystemClock
     from chatops.storage.audit import AuditLog
 
     now = SystemClock().now()
@@ -349,7 +349,7 @@ async def _audit_export(settings: Settings, args: argparse.Namespace) -> int:
 
 
 async def _audit_verify(settings: Settings, args: argparse.Namespace) -> int:
-    from chatops.records import chain_summary
+    from chatops.records.exports import chain_summary
     from chatops.storage.audit import AuditLog
 
     db = Database(settings.database_url)
@@ -366,10 +366,10 @@ async def _audit_verify(settings: Settings, args: argparse.Namespace) -> int:
 async def _backtest(settings: Settings, args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
-    from adapters.sandbox.feed import CITY_ACCOUNTS, load_feed
-    from chatops.backtest import backtest
-    from chatops.rules import RuleError
-    from chatops.scoring import ScoreWeights
+    from adapters.social.sandbox.feed import CITY_ACCOUNTS, load_feed
+    from chatops.listening.backtest import backtest
+    from chatops.listening.rules import RuleError
+    from chatops.listening.scoring import ScoreWeights
     from chatops.storage.mentions import MentionStore
 
     try:
@@ -422,15 +422,15 @@ async def _backtest(settings: Settings, args: argparse.Namespace) -> int:
 
 
 async def _doctor(settings: Settings, args: argparse.Namespace) -> int:
-    from chatops.doctor import diagnose
+    from chatops.runtime.doctor import diagnose
 
     checks = await diagnose(settings)
     if settings.slack_bot_token or settings.slack_app_token:
-        from adapters.slack.doctor import check_slack
+        from adapters.chat.slack.doctor import check_slack
 
         checks += await check_slack(settings)
     if settings.x_configured:
-        from adapters.x.doctor import check_x
+        from adapters.social.x.doctor import check_x
 
         checks += await check_x(settings)
     problems = 0

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
-from chatops.cards import Card
+from chatops.chat.cards import Card
 from chatops.domain.types import ChannelRef, MediaItem, Mention, MessageRef
 
 

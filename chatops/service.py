@@ -15,39 +15,39 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
-from adapters.sandbox.feed import demo_feed
-from adapters.sandbox.network import SandboxNetwork
-from adapters.slack.integration import SlackIntegration, slack_configured
-from adapters.teams.configured import teams_configured
-from chatops.agency_policy import compliance_rules
-from chatops.alert_cap import AlertCap
-from chatops.alerts import AlertDelivery
-from chatops.authz import RolePolicy
-from chatops.business_hours import BusinessHours
-from chatops.clock import Clock, SystemClock
-from chatops.core import Core
-from chatops.curation import Curation
-from chatops.digests import Digests
+from adapters.chat.slack.integration import SlackIntegration, slack_configured
+from adapters.chat.teams.configured import teams_configured
+from adapters.social.sandbox.feed import demo_feed
+from adapters.social.sandbox.network import SandboxNetwork
+from chatops.access.authz import RolePolicy
+from chatops.access.roles import RoleAdmin
+from chatops.chat.notify import Notifier
 from chatops.domain.types import Mention
-from chatops.health import HealthBoard
-from chatops.inbox import AlertDesk, ReplyInbox
-from chatops.listening import MentionPoller, SearchPollers
-from chatops.monitoring import MentionPipeline, RoutingPolicy, ScorerSource
-from chatops.notify import Notifier
+from chatops.drafts.agency_policy import compliance_rules
+from chatops.drafts.publisher import Publisher
+from chatops.drafts.workflow import DraftWorkflow
+from chatops.listening.alert_cap import AlertCap
+from chatops.listening.alerts import AlertDelivery
+from chatops.listening.business_hours import BusinessHours
+from chatops.listening.curation import Curation
+from chatops.listening.digests import Digests
+from chatops.listening.inbox import AlertDesk, ReplyInbox
+from chatops.listening.monitoring import MentionPipeline, RoutingPolicy, ScorerSource
+from chatops.listening.pollers import MentionPoller, SearchPollers
+from chatops.listening.scoring import ScoreWeights
+from chatops.listening.spike_watch import SpikeWatch
+from chatops.listening.spikes import SpikeSettings
+from chatops.listening.subscriptions import Subscriptions
 from chatops.ports import ChatPort, SocialPort
-from chatops.publisher import Publisher
-from chatops.roles import RoleAdmin
-from chatops.runtime import Job, Workers
-from chatops.scoring import ScoreWeights
-from chatops.settings import Settings
-from chatops.spike_watch import SpikeWatch
-from chatops.spikes import SpikeSettings
+from chatops.runtime.clock import Clock, SystemClock
+from chatops.runtime.core import Core
+from chatops.runtime.health import HealthBoard
+from chatops.runtime.settings import Settings
+from chatops.runtime.workers import Job, Workers
 from chatops.storage.database import Database
-from chatops.subscriptions import Subscriptions
-from chatops.workflow import DraftWorkflow
 
 if TYPE_CHECKING:
-    from adapters.teams.integration import TeamsIntegration
+    from adapters.chat.teams.integration import TeamsIntegration
 from commands import CommandContext, CommandRegistry, build_registry
 
 DEMO_SOURCE = "sandbox:demo"
@@ -166,7 +166,7 @@ def build_service(
     if settings.uses_sandbox:
         social = SandboxNetwork(db=db, clock=clock, feed=demo_feed() if feed is None else feed)
     else:
-        from adapters.x.network import XNetwork
+        from adapters.social.x.network import XNetwork
 
         social = XNetwork(settings, db=db, clock=clock, image_sources=image_sources)
     notifier = Notifier(
@@ -229,7 +229,7 @@ def build_service(
         notifier.register(slack.chat)
     teams = None
     if teams_configured(settings):
-        from adapters.teams.integration import TeamsIntegration
+        from adapters.chat.teams.integration import TeamsIntegration
 
         teams = TeamsIntegration(settings, core=core, registry=registry)
         notifier.register(teams.chat)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from chatops.interaction import Invocation, Reply
+from chatops.chat.interaction import Invocation, Reply
 from commands import admin, alerts, contacts, desk, drafting, listening, social
 from commands.registry import CommandContext, CommandRegistry, Verb
 

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+from chatops.chat.interaction import Invocation, Reply
 from chatops.domain.errors import InvalidInput
 from chatops.domain.types import Role
-from chatops.interaction import Invocation, Reply
-from chatops.scheduling import format_local, parse_since
+from chatops.drafts.scheduling import format_local, parse_since
 from chatops.storage.audit import AuditLog
 from commands.parsing import take_options, take_word
 from commands.registry import CommandContext, Verb

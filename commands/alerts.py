@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+from chatops.chat.interaction import Invocation, Reply
 from chatops.domain.errors import InvalidInput
-from chatops.interaction import Invocation, Reply
-from chatops.rules import MODES, SENTIMENTS, parse_rule, search_query
-from chatops.subscriptions import DIGEST_EXAMPLE, RULE_EXAMPLE
+from chatops.listening.rules import MODES, SENTIMENTS, parse_rule, search_query
+from chatops.listening.subscriptions import DIGEST_EXAMPLE, RULE_EXAMPLE
 from commands.parsing import parse_id, take_word
 from commands.registry import CommandContext, Verb
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import structlog
 
-from chatops.cards import Card, draft_card
+from chatops.chat.cards import Card, draft_card
 from chatops.domain.errors import ChannelUnavailable
 from chatops.domain.types import ChannelRef, Draft
 from commands.registry import CommandContext

@@ -3,9 +3,9 @@ never count as personal data."""
 
 from __future__ import annotations
 
+from chatops.chat.interaction import Invocation, Reply
 from chatops.domain.errors import InvalidInput
-from chatops.interaction import Invocation, Reply
-from chatops.public_contacts import Contact, ContactKind
+from chatops.drafts.public_contacts import Contact, ContactKind
 from commands.parsing import take_word
 from commands.registry import CommandContext, Verb
 

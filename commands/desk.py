@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from chatops.chat.interaction import Invocation, Reply
 from chatops.domain.errors import InvalidInput
-from chatops.inbox import INBOX_LIMIT, Waiting
-from chatops.interaction import Invocation, Reply
-from chatops.scheduling import format_local
+from chatops.drafts.scheduling import format_local
+from chatops.listening.inbox import INBOX_LIMIT, Waiting
 from commands.parsing import parse_id, take_word
 from commands.registry import CommandContext, Verb
 

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from chatops.cards import blocked_fixes
+from chatops.chat.cards import blocked_fixes
+from chatops.chat.interaction import Invocation, Reply
 from chatops.domain.errors import InvalidInput
 from chatops.domain.types import ChannelRef, Draft, MediaItem
-from chatops.image_sources import ImageSources
-from chatops.interaction import Invocation, Reply
-from chatops.scheduling import format_local, parse_when
-from chatops.workflow import NewDraft
+from chatops.drafts.image_sources import ImageSources
+from chatops.drafts.scheduling import format_local, parse_when
+from chatops.drafts.workflow import NewDraft
 from commands.cards import show_or_explain
 from commands.parsing import Options, take_options, take_word
 from commands.registry import CommandContext, Verb

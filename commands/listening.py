@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from chatops.compliance import SensitiveTerm
-from chatops.curation import WATCH_LISTS
+from chatops.chat.interaction import Invocation, Reply
 from chatops.domain.errors import InvalidInput
-from chatops.interaction import Invocation, Reply
-from chatops.stats import ResponseStats, humanize, response_stats
+from chatops.drafts.compliance import SensitiveTerm
+from chatops.listening.curation import WATCH_LISTS
+from chatops.listening.stats import ResponseStats, humanize, response_stats
 from commands.parsing import parse_id, take_options, take_value, take_word
 from commands.registry import CommandContext, Verb
 

@@ -8,11 +8,11 @@ from dataclasses import dataclass, replace
 
 import structlog
 
-from chatops.core import Core
+from chatops.chat.interaction import Invocation, Reply, clean_text
 from chatops.domain.errors import ChatOpsError
-from chatops.interaction import Invocation, Reply, clean_text
-from chatops.logs import bind_command_context
 from chatops.ports import ChatPort
+from chatops.runtime.core import Core
+from chatops.runtime.logs import bind_command_context
 from commands.parsing import take_word
 
 log = structlog.get_logger(__name__)

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Collection
 
-from chatops.cards import draft_card
+from chatops.chat.cards import draft_card
+from chatops.chat.interaction import Invocation, Reply
+from chatops.chat.reactions import reaction_name, reaction_names
 from chatops.domain.errors import InvalidInput, OutdatedCard
 from chatops.domain.types import Draft, DraftState, MessageRef, Via
-from chatops.interaction import Invocation, Reply
-from chatops.logs import bind_command_context
-from chatops.reactions import reaction_name, reaction_names
-from chatops.scheduling import format_local
+from chatops.drafts.scheduling import format_local
+from chatops.runtime.logs import bind_command_context
 from commands.cards import show_or_explain
 from commands.parsing import parse_id, take_options, take_word
 from commands.registry import CommandContext, Verb

@@ -1,7 +1,7 @@
 """Checks a Block Kit payload against Slack's documented limits, not against our fake.
 
 The fake Slack accepts any blocks; real Slack answers `invalid_blocks` (or truncates) when a
-limit is broken. The limits are the ones `adapters/slack/limits.py` cites from Slack's
+limit is broken. The limits are the ones `adapters/chat/slack/limits.py` cites from Slack's
 reference pages; this walks a payload as Slack receives it (JSON, after the SDK) and names
 every place that breaks one, including mrkdwn cut inside an entity or a `<…>` sequence.
 """
@@ -11,8 +11,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from adapters.slack import limits
-from adapters.slack.limits import size
+from adapters.chat.slack import limits
+from adapters.chat.slack.limits import size
 
 _BROKEN_ENTITY = re.compile(r"&(?!amp;|lt;|gt;)")
 

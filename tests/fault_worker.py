@@ -12,10 +12,10 @@ import os
 import random
 import signal
 
-from chatops.logs import configure_logging
-from chatops.publisher import PublishHooks
+from chatops.drafts.publisher import PublishHooks
+from chatops.runtime.logs import configure_logging
+from chatops.runtime.settings import Settings
 from chatops.service import build_service
-from chatops.settings import Settings
 from chatops.storage.outbox import Claim
 
 

@@ -7,11 +7,11 @@ import re
 from datetime import datetime
 from typing import Any
 
-from adapters.console.chat import PLATFORM, ConsoleChat
-from adapters.console.session import ConsoleSession
-from chatops.clock import ManualClock
+from adapters.chat.console.chat import PLATFORM, ConsoleChat
+from adapters.chat.console.session import ConsoleSession
+from chatops.runtime.clock import ManualClock
+from chatops.runtime.settings import Settings
 from chatops.service import Service, build_service
-from chatops.settings import Settings
 
 
 def unwrapped(said: str) -> str:

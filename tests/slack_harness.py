@@ -16,8 +16,8 @@ from urllib.parse import urlencode
 from aiohttp import ClientResponse
 from aiohttp.test_utils import TestClient, TestServer
 
-from adapters.web.app import build_web_app
-from chatops.clock import Clock
+from adapters.chat.web.app import build_web_app
+from chatops.runtime.clock import Clock
 from chatops.service import Service, build_service
 from tests.fakes.slack import FakeSlack
 from tests.harness import make_settings

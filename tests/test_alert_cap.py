@@ -12,10 +12,10 @@ import pytest
 from pydantic import ValidationError
 from sqlalchemy import select
 
-from chatops.backtest import backtest
-from chatops.clock import ManualClock
 from chatops.domain.types import Mention, MentionAuthor
-from chatops.settings import Settings
+from chatops.listening.backtest import backtest
+from chatops.runtime.clock import ManualClock
+from chatops.runtime.settings import Settings
 from chatops.storage.database import Database
 from chatops.storage.tables import MentionRow
 

@@ -27,14 +27,14 @@ from aiohttp.test_utils import TestClient, TestServer
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from adapters.console.chat import ConsoleChat
-from adapters.console.session import CHANNEL as CONSOLE_CHANNEL
-from adapters.console.session import ConsoleSession
-from adapters.web.app import build_web_app
+from adapters.chat.console.chat import ConsoleChat
+from adapters.chat.console.session import CHANNEL as CONSOLE_CHANNEL
+from adapters.chat.console.session import ConsoleSession
+from adapters.chat.web.app import build_web_app
 from chatops.domain.types import Actor, ChannelRef, DraftState, MediaItem, MessageRef, Role
+from chatops.drafts.workflow import NewDraft
 from chatops.service import Service, build_service
 from chatops.storage.drafts import DraftStore
-from chatops.workflow import NewDraft
 from commands.cards import show_draft_card
 from tests.fakes.slack import FakeSlack
 from tests.fakes.teams import FakeConnector, invoke_action_activity, reaction_activity

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from chatops.business_hours import BusinessHours, add_business_time, business_time_between
+from chatops.listening.business_hours import BusinessHours, add_business_time, business_time_between
 
 CHICAGO = ZoneInfo("America/Chicago")
 H = timedelta(hours=1)

@@ -4,8 +4,8 @@ with its link said where it came from. On SQLite and PostgreSQL, in the console.
 
 from __future__ import annotations
 
-from adapters.console.chat import ConsoleChat
-from chatops.cards import Card
+from adapters.chat.console.chat import ConsoleChat
+from chatops.chat.cards import Card
 from chatops.domain.types import ChannelRef, DraftState, MessageRef
 
 ROAD = "/post Road closure on Main St tonight 8pm-6am. Detour via Oak Ave."

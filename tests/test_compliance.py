@@ -7,9 +7,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from chatops.compliance import ComplianceRules, SensitiveTerm, compliance_findings
 from chatops.domain.types import Finding, Severity
-from chatops.public_contacts import Contact, ContactKind, PublicContacts, parse_contact
+from chatops.drafts.compliance import ComplianceRules, SensitiveTerm, compliance_findings
+from chatops.drafts.public_contacts import Contact, ContactKind, PublicContacts, parse_contact
 
 FLOOD = SensitiveTerm("flood", "the agency says 'high water' until the NWS declares a flood", False)
 CASUALTIES = SensitiveTerm("casualties", "numbers need legal sign-off", True)

@@ -5,10 +5,10 @@ from __future__ import annotations
 import io
 from datetime import timedelta
 
-from adapters.console.app import run_console
-from adapters.console.chat import PLATFORM
-from adapters.sandbox.feed import CITY_ACCOUNTS, demo_feed
-from chatops.clock import ManualClock
+from adapters.chat.console.app import run_console
+from adapters.chat.console.chat import PLATFORM
+from adapters.social.sandbox.feed import CITY_ACCOUNTS, demo_feed
+from chatops.runtime.clock import ManualClock
 from chatops.service import build_service
 from tests.conftest import START
 from tests.harness import make_settings

@@ -7,7 +7,7 @@ import re
 from datetime import timedelta
 
 from chatops.domain.types import DraftState
-from chatops.rules import parse_rule
+from chatops.listening.rules import parse_rule
 from chatops.storage.audit import AuditLog
 from chatops.storage.mentions import MentionStore
 from tests.harness import unwrapped

@@ -10,10 +10,10 @@ from collections.abc import Callable, Iterator
 
 import wcwidth
 
-from adapters.console.app import run_console
-from adapters.console.chat import CHANNEL, PLATFORM
-from adapters.console.render import WIDTH, render_card
-from chatops.cards import Card, CardAction, CardField
+from adapters.chat.console.app import run_console
+from adapters.chat.console.chat import CHANNEL, PLATFORM
+from adapters.chat.console.render import WIDTH, render_card
+from chatops.chat.cards import Card, CardAction, CardField
 from chatops.domain.types import SYSTEM_ACTOR, Finding, Mention, MentionAuthor, Severity
 from chatops.service import build_service
 from tests.harness import make_settings

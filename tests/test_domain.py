@@ -12,8 +12,8 @@ from hypothesis import strategies as st
 from chatops.domain.drafts import TRANSITIONS, DraftEvent, allowed_events, next_state
 from chatops.domain.errors import IllegalTransition, InvalidInput
 from chatops.domain.types import DraftState, Severity
-from chatops.policy import check
-from chatops.scheduling import parse_since, parse_when
+from chatops.drafts.policy import check
+from chatops.drafts.scheduling import parse_since, parse_when
 
 S, E = DraftState, DraftEvent
 

@@ -21,15 +21,15 @@ from datetime import timedelta
 import asyncpg
 import pytest
 
-from chatops.clock import ManualClock
 from chatops.domain.errors import ChatOpsError
 from chatops.domain.types import Actor, ChannelRef, DraftState, Via
-from chatops.publisher import Publisher, PublishHooks
+from chatops.drafts.publisher import Publisher, PublishHooks
+from chatops.drafts.workflow import NewDraft
+from chatops.runtime.clock import ManualClock
 from chatops.service import Service, build_service
 from chatops.storage.audit import AuditLog
 from chatops.storage.database import Database
 from chatops.storage.outbox import Claim
-from chatops.workflow import NewDraft
 from tests.conftest import IN_CI, POSTGRES_ADMIN_DSN, START, _run_apart
 from tests.fakes.x import FakeX
 from tests.harness import make_settings

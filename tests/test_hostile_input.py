@@ -30,8 +30,8 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 
-from adapters.teams.handlers import FRIENDLY_ERROR
-from adapters.web.app import build_web_app
+from adapters.chat.teams.handlers import FRIENDLY_ERROR
+from adapters.chat.web.app import build_web_app
 from chatops.service import Service, build_service
 from chatops.storage.audit import AuditLog
 from chatops.storage.tables import ApprovalRow, AuditEventRow, DraftRow
@@ -334,7 +334,7 @@ SLACK_CLEAR_ANSWERS: dict[str, SlackCase] = {
 SLACK_SERVER_ERRORS: dict[str, tuple[SlackCase, str]] = {
     "unsigned body that is not UTF-8": (
         body_that_is_not_utf8,
-        "adapters/slack/integration.py SlackIntegration.handle_events reads the body with "
+        "adapters/chat/slack/integration.py SlackIntegration.handle_events reads the body with "
         "request.text() before the signature check; a non-UTF-8 body raises "
         "UnicodeDecodeError there, and any unauthenticated client gets a 500",
     ),
@@ -418,7 +418,7 @@ async def test_a_non_numeric_draft_id_in_a_button_gets_a_friendly_reply(
         await assert_nothing_changed(slack.service)
 
 
-# Found and fixed: reacted_message (adapters/slack/payloads.py) called item.get() on an
+# Found and fixed: reacted_message (adapters/chat/slack/payloads.py) called item.get() on an
 # `item` that could be a string, raising in the reaction listener.
 async def test_a_reaction_on_something_odd_is_ignored_without_a_crash(
     slack: SlackDriver, caplog: pytest.LogCaptureFixture
@@ -581,7 +581,7 @@ TEAMS_CLEAR_ANSWERS: dict[str, TeamsCase] = {
 NO_ROUTE_501 = (
     "the SDK answers 501 (no route) when an adaptiveCard/action invoke's value is missing "
     "or malformed, because the card-action route only matches a well-formed value; "
-    "adapters/teams/integration.py TeamsIntegration.handle should answer 400"
+    "adapters/chat/teams/integration.py TeamsIntegration.handle should answer 400"
 )
 TEAMS_SERVER_ERRORS: dict[str, tuple[TeamsCase, str]] = {
     "invoke without value": (
@@ -608,7 +608,7 @@ TEAMS_SERVER_ERRORS: dict[str, tuple[TeamsCase, str]] = {
     ),
     "activity without serviceUrl": (
         lambda t: t.post_json(mutated(t.message(), lambda a: a.pop("serviceUrl"))),
-        "adapters/teams/integration.py TeamsIntegration.handle validates the activity but "
+        "adapters/chat/teams/integration.py TeamsIntegration.handle validates the activity but "
         "not serviceUrl; the SDK's create_connector_client raises TypeError: aiohttp's 500",
     ),
 }
@@ -931,8 +931,8 @@ async def test_the_fuzz_console_starts_with_a_draft(console: Conversation) -> No
         pytest.param(
             "/alerts digest daily \u00b2:00",
             marks=known_bug(
-                "chatops/subscriptions.py set_digest: `p.isdigit()` is true for '\u00b2', then "
-                "int(parts[0]) raises ValueError: the generic crash reply"
+                "chatops/listening/subscriptions.py set_digest: `p.isdigit()` is true "
+                "for '\u00b2', then int(parts[0]) raises ValueError: the generic crash reply"
             ),
         ),
     ],

@@ -20,8 +20,8 @@ from aiohttp import web
 from aiohttp.test_utils import TestServer
 
 from chatops.domain.types import Actor, ChannelRef, DraftState, MediaItem
-from chatops.image_sources import ImageSources
-from chatops.workflow import NewDraft
+from chatops.drafts.image_sources import ImageSources
+from chatops.drafts.workflow import NewDraft
 from tests.fakes.x import FakeX
 from tests.test_x import on_x
 

@@ -8,8 +8,8 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from adapters.console.chat import CHANNEL
-from adapters.sandbox.feed import CITY_ACCOUNTS, demo_feed
+from adapters.chat.console.chat import CHANNEL
+from adapters.social.sandbox.feed import CITY_ACCOUNTS, demo_feed
 from chatops.domain.types import Actor, ChannelRef, Mention
 from chatops.service import DEMO_SOURCE
 from chatops.storage.mentions import MentionStore

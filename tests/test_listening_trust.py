@@ -215,14 +215,16 @@ def test_backtest_replays_a_file_per_rule(tmp_path) -> None:  # type: ignore[no-
     import sys
     from pathlib import Path
 
-    from adapters.sandbox.feed import demo_feed
+    from adapters.social.sandbox.feed import demo_feed
 
     chatops = str(Path(sys.executable).with_name("chatops"))
     rules = tmp_path / "rules.txt"
     rules.write_text(
         '# tuning\nflood OR sandbags\n"boil water" mode:digest\nis:question min_score:30\n'
     )
-    feed = Path(__file__).resolve().parents[1] / "adapters" / "sandbox" / "demo_feed.jsonl"
+    feed = (
+        Path(__file__).resolve().parents[1] / "adapters" / "social" / "sandbox" / "demo_feed.jsonl"
+    )
     result = subprocess.run(
         [chatops, "backtest", str(feed), "--rules", str(rules)], capture_output=True, text=True
     )

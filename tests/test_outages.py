@@ -9,8 +9,8 @@ from typing import Any
 
 from aiohttp.test_utils import TestClient, TestServer
 
-from adapters.sandbox.feed import demo_feed
-from adapters.web.app import build_web_app
+from adapters.chat.web.app import build_web_app
+from adapters.social.sandbox.feed import demo_feed
 from chatops.domain.types import Actor, ChannelRef
 from chatops.service import build_service
 from chatops.storage.mentions import MentionStore

@@ -11,12 +11,12 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from adapters.console.render import render_card
-from adapters.slack.blocks import card_blocks, fallback_text
-from adapters.teams.cards import adaptive_card
-from chatops.cards import draft_card
+from adapters.chat.console.render import render_card
+from adapters.chat.slack.blocks import card_blocks, fallback_text
+from adapters.chat.teams.cards import adaptive_card
+from chatops.chat.cards import draft_card
 from chatops.domain.types import Draft, DraftKind, DraftState, Finding, Severity
-from chatops.settings import Settings
+from chatops.runtime.settings import Settings
 from chatops.storage.audit import AuditLog
 from tests.adaptive_cards import assert_teams_card, nodes
 from tests.block_kit import message_problems

@@ -6,11 +6,11 @@ import asyncio
 from collections.abc import Sequence
 from datetime import timedelta
 
-from adapters.sandbox.network import SandboxNetwork
+from adapters.social.sandbox.network import SandboxNetwork
 from chatops.domain.errors import PublishError
 from chatops.domain.types import DraftState
+from chatops.drafts.publisher import Publisher
 from chatops.ports import MentionBatch, PublishedPost, PublishRequest
-from chatops.publisher import Publisher
 from chatops.storage.audit import AuditLog
 from chatops.storage.outbox import OutboxStore
 

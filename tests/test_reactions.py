@@ -5,8 +5,8 @@ PostgreSQL."""
 
 from __future__ import annotations
 
+from chatops.chat.reactions import reaction_name
 from chatops.domain.types import DraftState
-from chatops.reactions import reaction_name
 
 ROAD = "/post Road closure on Main St tonight 8pm-6am. Detour via Oak Ave."
 

@@ -9,9 +9,9 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
-from adapters.console.app import run_console
-from adapters.console.chat import PLATFORM
-from chatops.clock import ManualClock
+from adapters.chat.console.app import run_console
+from adapters.chat.console.chat import PLATFORM
+from chatops.runtime.clock import ManualClock
 from chatops.service import build_service
 from tests.harness import make_settings
 

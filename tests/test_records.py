@@ -19,7 +19,7 @@ from alembic import command
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
-from chatops.records import export
+from chatops.records.exports import export
 from chatops.storage.audit import GENESIS_HASH, AuditLog, ChainReport, chain_hash, hashed_fields
 from chatops.storage.database import Database, _alembic_config
 from chatops.storage.tables import AuditEventRow, UTCDateTime

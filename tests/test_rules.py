@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from chatops.domain.errors import InvalidInput
-from chatops.rules import (
+from chatops.listening.rules import (
     EXAMPLE,
     And,
     Expr,

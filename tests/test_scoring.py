@@ -9,7 +9,7 @@ import pytest
 from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
 from chatops.domain.types import Mention, MentionAuthor
-from chatops.scoring import Scorer, ScoreWeights, default_urgent_terms, is_question
+from chatops.listening.scoring import Scorer, ScoreWeights, default_urgent_terms, is_question
 
 PLAIN = Mention(
     network="sandbox",

@@ -28,12 +28,12 @@ import pytest
 import structlog
 from sqlalchemy.engine import make_url
 
-from adapters.x.limits import EndpointLimits
-from adapters.x.network import XNetwork
+from adapters.social.x.limits import EndpointLimits
+from adapters.social.x.network import XNetwork
 from chatops.domain.types import DraftState
-from chatops.listening import MentionPoller
-from chatops.logs import configure_logging
-from chatops.settings import Settings
+from chatops.listening.pollers import MentionPoller
+from chatops.runtime.logs import configure_logging
+from chatops.runtime.settings import Settings
 from tests.fakes.slack import FakeSlack
 from tests.fakes.teams import message_activity
 from tests.fakes.x import FakeX

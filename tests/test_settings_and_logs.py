@@ -9,8 +9,8 @@ import pytest
 import structlog
 from pydantic import ValidationError
 
-from chatops.logs import bind_command_context, bind_draft, configure_logging
-from chatops.settings import Settings
+from chatops.runtime.logs import bind_command_context, bind_draft, configure_logging
+from chatops.runtime.settings import Settings
 
 
 def test_settings_read_the_design_table_from_the_environment(

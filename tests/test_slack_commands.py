@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 
 from chatops.domain.types import DraftState
-from chatops.policy import MAX_TEXT_CHARS
+from chatops.drafts.policy import MAX_TEXT_CHARS
 from tests.slack_harness import (
     ADMIN,
     APPROVER,

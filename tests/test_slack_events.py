@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from adapters.sandbox.feed import demo_feed
+from adapters.social.sandbox.feed import demo_feed
 from chatops.domain.types import Actor, ChannelRef, DraftState
 from chatops.storage.audit import AuditLog
 from chatops.storage.mentions import MentionStore

@@ -14,9 +14,8 @@ import pytest
 from slack_sdk.models.blocks import Block
 from slack_sdk.models.views import View
 
-from adapters.slack.blocks import card_blocks, fallback_text, text_modal
-from chatops.cards import Card, alert_card, draft_card
-from chatops.clock import ManualClock
+from adapters.chat.slack.blocks import card_blocks, fallback_text, text_modal
+from chatops.chat.cards import Card, alert_card, draft_card
 from chatops.domain.types import (
     Actor,
     Alert,
@@ -33,7 +32,8 @@ from chatops.domain.types import (
     StoredMention,
     Via,
 )
-from chatops.workflow import NewDraft
+from chatops.drafts.workflow import NewDraft
+from chatops.runtime.clock import ManualClock
 from tests.block_kit import message_problems, view_problems
 from tests.conftest import START
 from tests.slack_harness import APPROVER, AUTHOR, CHANNEL, TEAM, SlackDriver
@@ -157,7 +157,7 @@ def test_text_modals_never_prefill_more_than_their_max_length(kind: str) -> None
 
 
 def test_message_text_is_cut_on_whole_entities() -> None:
-    from adapters.slack.blocks import message_text
+    from adapters.chat.slack.blocks import message_text
 
     text = message_text("&" * 50_000)
     assert message_problems({"text": text}) == []

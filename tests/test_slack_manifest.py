@@ -13,8 +13,8 @@ from jsonschema import Draft7Validator
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT7
 
-from adapters.slack.integration import BOT_SCOPES, EVENTS_PATH, REDIRECT_PATH
-from adapters.slack.listeners import EVENTS, SLASH_COMMANDS
+from adapters.chat.slack.integration import BOT_SCOPES, EVENTS_PATH, REDIRECT_PATH
+from adapters.chat.slack.listeners import EVENTS, SLASH_COMMANDS
 
 MANIFEST = Path(__file__).resolve().parents[1] / "slack" / "manifest.yml"
 

@@ -10,8 +10,8 @@ from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
-from chatops.clock import ManualClock
 from chatops.domain.types import Actor, ChannelRef, Mention, MentionAuthor
+from chatops.runtime.clock import ManualClock
 from tests.conftest import START
 from tests.slack_harness import (
     APPROVER,

@@ -8,7 +8,7 @@ from urllib.parse import parse_qs, urlencode, urlparse
 
 from aiohttp.test_utils import TestClient, TestServer
 
-from adapters.web.app import build_web_app
+from adapters.chat.web.app import build_web_app
 from chatops.service import build_service
 from chatops.storage.drafts import DraftStore
 from tests.harness import make_settings

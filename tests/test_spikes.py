@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from chatops.spikes import (
+from chatops.listening.spikes import (
     SpikeSettings,
     SpikeState,
     Verdict,

@@ -16,15 +16,15 @@ import pytest
 from aiohttp import ClientResponse
 from aiohttp.test_utils import TestClient, TestServer
 
-from adapters.sandbox.feed import demo_feed
-from adapters.web.app import build_web_app
-from chatops.cards import draft_card
+from adapters.chat.web.app import build_web_app
+from adapters.social.sandbox.feed import demo_feed
+from chatops.chat.cards import draft_card
 from chatops.domain.errors import ChannelUnavailable
 from chatops.domain.types import Actor, ChannelRef, DraftState
+from chatops.drafts.workflow import NewDraft
 from chatops.service import Service, build_service
 from chatops.storage.conversations import ConversationStore
 from chatops.storage.drafts import DraftStore
-from chatops.workflow import NewDraft
 from tests.adaptive_cards import (
     assert_fits_teams,
     assert_teams_card,

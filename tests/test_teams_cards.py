@@ -15,9 +15,9 @@ from zoneinfo import ZoneInfo
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from adapters.teams.cards import adaptive_card
-from adapters.teams.chat import card_activity
-from chatops.cards import Card, alert_card, draft_card
+from adapters.chat.teams.cards import adaptive_card
+from adapters.chat.teams.chat import card_activity
+from chatops.chat.cards import Card, alert_card, draft_card
 from chatops.domain.types import (
     Alert,
     Approval,

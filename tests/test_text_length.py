@@ -10,8 +10,8 @@ import pytest
 from twitter_text import parse_tweet
 
 from chatops.domain.errors import InvalidInput
-from chatops.policy import MAX_TEXT_CHARS, check
-from chatops.text_length import count
+from chatops.drafts.policy import MAX_TEXT_CHARS, check
+from chatops.drafts.text_length import count
 
 # Pieces that make twitter-text's link finder work hard, or that a piecewise count could
 # get wrong: dots, hyphens and underscores in domains, protocols, top-level domains (ASCII,

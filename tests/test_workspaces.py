@@ -27,7 +27,7 @@ from aiohttp.test_utils import TestClient, TestServer
 from alembic import command
 from alembic.config import Config
 
-from adapters.web.app import build_web_app
+from adapters.chat.web.app import build_web_app
 from chatops.domain.types import DraftState, Role
 from chatops.service import build_service
 from chatops.storage.audit import AuditLog

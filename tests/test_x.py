@@ -10,11 +10,11 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
-from adapters.console.chat import CHANNEL
-from adapters.x.limits import EndpointLimits
-from adapters.x.network import XNetwork
+from adapters.chat.console.chat import CHANNEL
+from adapters.social.x.limits import EndpointLimits
+from adapters.social.x.network import XNetwork
 from chatops.domain.types import SYSTEM_ACTOR, DraftState
-from chatops.listening import MentionPoller
+from chatops.listening.pollers import MentionPoller
 from chatops.storage.mentions import MentionStore
 from tests.fakes.x import FakeX
 from tests.slack_harness import SlackDriver, eventually
@@ -279,7 +279,7 @@ async def test_a_draft_that_is_not_approved_is_never_sent(converse, fake_x) -> N
 
 
 async def test_doctor_names_the_credential_that_fails(fake_x) -> None:
-    from adapters.x.doctor import check_x
+    from adapters.social.x.doctor import check_x
     from tests.harness import make_settings
 
     good = await check_x(make_settings("sqlite+aiosqlite:///unused.db", **x_settings(fake_x)))
@@ -302,7 +302,7 @@ async def test_a_slow_answer_times_out_and_still_publishes_once(converse, fake_x
 
 
 async def test_an_approval_wakes_the_publisher_at_once(converse) -> None:
-    from chatops.runtime import Workers
+    from chatops.runtime.workers import Workers
 
     chat = await converse(user="alice", worker_interval_seconds=60)
     await chat.say("/post Wake up.")

@@ -1,5 +1,6 @@
 """Alerts the per-minute cap holds back: counting a channel's minute, letting the most
-notable through, and the one notice each burst gets (the rule itself: `chatops.alert_cap`)."""
+notable through, and the one notice each burst gets (the rule itself:
+`chatops.listening.alert_cap`)."""
 
 from __future__ import annotations
 

@@ -8,8 +8,8 @@ from datetime import datetime
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from chatops.compliance import SensitiveTerm
-from chatops.public_contacts import Contact, ContactKind
+from chatops.drafts.compliance import SensitiveTerm
+from chatops.drafts.public_contacts import Contact, ContactKind
 from chatops.storage.tables import (
     PublicContactRow,
     SensitiveTermRow,

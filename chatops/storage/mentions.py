@@ -18,7 +18,7 @@ from chatops.domain.types import (
     StoredMention,
     Subscription,
 )
-from chatops.scoring import Scored
+from chatops.listening.scoring import Scored
 from chatops.storage.tables import (
     AlertRow,
     MentionRow,

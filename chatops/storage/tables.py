@@ -221,7 +221,7 @@ class AlertRow(Base):
     resurfaced_at: Mapped[datetime | None]
     responded_at: Mapped[datetime | None]
     # pending, sending, sent, undeliverable; digest (a digest-only rule's); held (over the
-    # channel's per-minute cap, waiting for room: `chatops.alert_cap`).
+    # channel's per-minute cap, waiting for room: `chatops.listening.alert_cap`).
     delivery: Mapped[str] = mapped_column(String(16), default="pending", index=True)
     delivery_claimed_at: Mapped[datetime | None]
     # When the alert was let through to go out at once; the per-minute cap counts these.

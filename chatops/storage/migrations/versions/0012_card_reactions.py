@@ -2,7 +2,7 @@
 
 Removing one approval reaction withdraws the person's approval only when they have no other
 approval reaction left on that card, so the bot records the reactions it sees (normalized
-names, `chatops.reactions`).
+names, `chatops.chat.reactions`).
 
 Backfill. None: the reactions on existing cards were never recorded. A reaction added before
 this migration is unknown, so removing a later one withdraws the approval as before, even if

@@ -1,0 +1,1 @@
+"""Social networks behind the SocialPort: X, the sandbox, and the images they carry."""

@@ -1,0 +1,1 @@
+"""Access: roles and the one authorization check."""

@@ -1,0 +1,1 @@
+"""Drafts and publishing: workflow, per-network policy and compliance, scheduling, publisher."""

@@ -1,0 +1,1 @@
+"""Listening: pollers, scoring, rules, subscriptions, spikes, digests, the inbox and alerts."""

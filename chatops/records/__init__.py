@@ -1,0 +1,1 @@
+"""Records: exports of the audit log for public-records requests."""
