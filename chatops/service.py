@@ -22,6 +22,7 @@ from adapters.social.sandbox.network import SandboxNetwork
 from chatops.access.authz import RolePolicy
 from chatops.access.roles import RoleAdmin
 from chatops.chat.notify import Notifier
+from chatops.core import Core
 from chatops.domain.types import Mention
 from chatops.drafts.agency_policy import compliance_rules
 from chatops.drafts.publisher import Publisher
@@ -40,7 +41,6 @@ from chatops.listening.spikes import SpikeSettings
 from chatops.listening.subscriptions import Subscriptions
 from chatops.ports import ChatPort, SocialPort
 from chatops.runtime.clock import Clock, SystemClock
-from chatops.runtime.core import Core
 from chatops.runtime.health import HealthBoard
 from chatops.runtime.settings import Settings
 from chatops.runtime.workers import Job, Workers

@@ -9,9 +9,9 @@ from dataclasses import dataclass, replace
 import structlog
 
 from chatops.chat.interaction import Invocation, Reply, clean_text
+from chatops.core import Core
 from chatops.domain.errors import ChatOpsError
 from chatops.ports import ChatPort
-from chatops.runtime.core import Core
 from chatops.runtime.logs import bind_command_context
 from commands.parsing import take_word
 

@@ -1,1 +1,1 @@
-"""The runtime: settings, logs, clock, health, doctor, workers and the core bundle for commands."""
+"""The runtime: settings, logs, clock, health, doctor and the background workers."""

@@ -29,7 +29,7 @@ from adapters.chat.slack.chat import SlackChat
 from adapters.chat.slack.inbound import malformed, signed
 from adapters.chat.slack.installs import CALLBACKS, AllowedInstallations
 from adapters.chat.slack.listeners import SlackHandlers
-from chatops.runtime.core import Core
+from chatops.core import Core
 from chatops.runtime.settings import Settings
 from commands import CommandRegistry
 

@@ -31,11 +31,11 @@ from adapters.chat.slack.text import to_plain
 from chatops.access.authz import workspace_refused
 from chatops.chat.cards import draft_card
 from chatops.chat.interaction import Invocation
+from chatops.core import Core
 from chatops.domain.errors import ChatOpsError, InvalidInput, OutdatedCard
 from chatops.domain.types import Actor, ChannelRef, Draft, Via
 from chatops.drafts.workflow import NewDraft
 from chatops.listening.alerts import pause_channel
-from chatops.runtime.core import Core
 from chatops.storage.events import EventLog
 from commands import CommandContext, CommandRegistry
 from commands.drafting import show_reply_draft

@@ -31,10 +31,10 @@ from adapters.chat.teams.plain import plain_message
 from chatops.access.authz import workspace_refused
 from chatops.chat.cards import Card, alert_card, draft_card
 from chatops.chat.interaction import Invocation, clean_text
+from chatops.core import Core
 from chatops.domain.errors import ChatOpsError, OutdatedCard
 from chatops.domain.types import Actor, Alert, ChannelRef, MessageRef, Via
 from chatops.drafts.workflow import NewDraft
-from chatops.runtime.core import Core
 from chatops.storage.conversations import ConversationStore
 from commands import CommandContext, CommandRegistry
 from commands.drafting import show_reply_draft

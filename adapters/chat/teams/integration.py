@@ -36,7 +36,7 @@ from pydantic import ValidationError
 from adapters.chat.teams.chat import TeamsChat
 from adapters.chat.teams.gate import TEAMS_CHANNEL, ActivityGate
 from adapters.chat.teams.handlers import TeamsHandlers
-from chatops.runtime.core import Core
+from chatops.core import Core
 from chatops.runtime.settings import Settings
 from commands import CommandRegistry
 
