@@ -9,7 +9,7 @@ from chatops.domain.types import ChannelRef, Draft, MediaItem
 from chatops.drafts.image_sources import ImageSources
 from chatops.drafts.scheduling import format_local, parse_when
 from chatops.drafts.workflow import NewDraft
-from commands.cards import show_or_explain
+from commands.cards import Shown, show_or_explain
 from commands.parsing import Options, take_options, take_word
 from commands.registry import CommandContext, Verb
 
@@ -84,9 +84,7 @@ async def reply(ctx: CommandContext, invocation: Invocation, args: str) -> list[
 async def _show_and_receipt(ctx: CommandContext, invocation: Invocation, draft: Draft) -> Reply:
     """Post the card where the command ran; whatever goes wrong with it, the draft still
     exists and the person is told so, with the card and what to type next."""
-    receipt = _receipt(ctx, draft)
-    shown = await show_or_explain(ctx, invocation.channel, draft)
-    return Reply(receipt.text, lines=(*receipt.lines, *shown.lines), card=shown.card)
+    return _receipt(ctx, draft, await show_or_explain(ctx, invocation.channel, draft))
 
 
 async def show_reply_draft(ctx: CommandContext, channel: ChannelRef, draft: Draft) -> Reply | None:
@@ -94,13 +92,11 @@ async def show_reply_draft(ctx: CommandContext, channel: ChannelRef, draft: Draf
     only if that goes wrong is there something to tell the person (privately), with the
     card when it could not be posted."""
     shown = await show_or_explain(ctx, channel, draft)
-    if not shown.lines:
-        return None
-    receipt = _receipt(ctx, draft)
-    return Reply(receipt.text, lines=(*receipt.lines, *shown.lines), card=shown.card)
+    return _receipt(ctx, draft, shown) if shown.lines else None
 
 
-def _receipt(ctx: CommandContext, draft: Draft) -> Reply:
+def _receipt(ctx: CommandContext, draft: Draft, shown: Shown) -> Reply:
+    """What the author is told of a new draft, with whatever went wrong with its card."""
     kind = "Reply" if draft.reply_to_id else "Draft"
     needs = draft.required_approvals
     plural = "approval" if needs == 1 else "distinct approvals"
@@ -111,7 +107,7 @@ def _receipt(ctx: CommandContext, draft: Draft) -> Reply:
         lines.append(f"Once approved it will be published {when}.")
     if draft.blocking_findings:
         lines.append(f"It cannot be approved yet: {blocked_fixes(draft)}.")
-    return Reply(text, lines=tuple(lines))
+    return Reply(text, lines=(*lines, *shown.lines), card=shown.card)
 
 
 VERBS = [

@@ -4,7 +4,6 @@ can be overridden by typing its code. On SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
-import re
 from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -20,17 +19,13 @@ from chatops.runtime.settings import Settings
 from chatops.storage.audit import AuditLog
 from tests.adaptive_cards import assert_teams_card, nodes
 from tests.block_kit import message_problems
+from tests.harness import unwrapped
 
 HOTLINE = "/post Sandbag hotline: call 503-823-4000, or write to info@portalder.gov."
 AGENCY: dict[str, Any] = {
     "admins": ("admin",),
     "public_contacts": ("(503) 823-4000", "portalder.gov"),
 }
-
-
-def joined(shown: str) -> str:
-    """The console's output with each card's wrapped lines joined."""
-    return re.sub(r"\n│ +", " ", shown)
 
 
 def findings_of(shown: str) -> list[str]:
@@ -79,7 +74,7 @@ async def test_admins_keep_contacts_in_chat_and_each_change_is_audited(converse)
     chat = await converse(user="alice", **AGENCY)
     blocked = await chat.say("/post Flood desk: 503-555-0142, floods@countyoem.org")
     assert findings_of(blocked) == ["BLOCKING [personal_phone]", "BLOCKING [personal_email]"]
-    assert "`/social contacts add NUMBER`" in joined(blocked)
+    assert "`/social contacts add NUMBER`" in unwrapped(blocked)
 
     refused = await chat.say("/social contacts add 503-555-0142")
     assert "Changing the agency's public contacts needs the admin role" in refused
@@ -153,9 +148,9 @@ async def test_the_card_names_each_code_and_the_override_hint_types_it(converse)
     chat = await converse(user="alice", link_allowlist=("portalder.gov",), **AGENCY)
     shown = await chat.say("/post Details: https://county.example.com/closures 503-555-0142")
     assert findings_of(shown) == ["warning [unapproved_link]", "BLOCKING [personal_phone]"]
-    assert "`/social override 1 unapproved_link REASON`" in joined(shown)
+    assert "`/social override 1 unapproved_link REASON`" in unwrapped(shown)
     await chat.say("/social edit 1 Details: https://county.example.com/closures")
-    typed = joined(
+    typed = unwrapped(
         await chat.say("/as admin", "/social override 1 unapproved_link County partner site")
     )
     assert "accepted by admin: County partner site" in typed
