@@ -32,6 +32,6 @@ class Core:
     curation: Curation
     image_sources: ImageSources = field(default_factory=ImageSources)
 
-    @property
-    def network_label(self) -> str:
-        return self.notifier.label(self.workflow.social.network)
+    def label(self, network: str) -> str:
+        """A network's name for people: "X", "Sandbox Mastodon"."""
+        return self.workflow.networks.label(network)

@@ -61,11 +61,14 @@ class SocialPort(Protocol):
     """A social network the agency listens on and publishes to."""
 
     network: str
+    """The network's name in this agency's configuration: `x`, `sandbox-mastodon`."""
+    kind: str
+    """Whose text and media rules it follows: `x`, `mastodon` or `bluesky`."""
     label: str
 
     @property
     def accounts(self) -> Sequence[str]:
-        """Handles the agency may post from; the first is the default."""
+        """Handles the agency may post from through this port."""
         ...
 
     async def start(self) -> None:

@@ -39,6 +39,7 @@ from chatops.listening.scoring import ScoreWeights
 from chatops.listening.spike_watch import SpikeWatch
 from chatops.listening.spikes import SpikeSettings
 from chatops.listening.subscriptions import Subscriptions
+from chatops.networks import Connection, Networks
 from chatops.ports import ChatPort, SocialPort
 from chatops.runtime.clock import Clock, SystemClock
 from chatops.runtime.health import HealthBoard
@@ -59,7 +60,7 @@ class Service:
     settings: Settings
     db: Database
     clock: Clock
-    social: SocialPort
+    networks: Networks
     notifier: Notifier
     core: Core
     registry: CommandRegistry
@@ -75,6 +76,12 @@ class Service:
     publish_due: asyncio.Event = field(default_factory=asyncio.Event)
     alerts_due: asyncio.Event = field(default_factory=asyncio.Event)
     health: HealthBoard | None = None
+
+    @property
+    def social(self) -> SocialPort:
+        """The port of the first connection (the sandbox's X, or the first X account):
+        what the demo feed and single-network tests drive."""
+        return self.networks.ports[0]
 
     def context(self, chat: ChatPort) -> CommandContext:
         self.notifier.register(chat)
@@ -92,25 +99,31 @@ class Service:
         return poller
 
     def add_network_pollers(self) -> None:
-        """Listen on a real network: the account's mentions and one search per subscription."""
+        """Listen on the real networks: each port's mentions (each X account has its own
+        port), and one search per subscription on each network."""
         interval = self.settings.x_poll_seconds
-        mentions = MentionPoller(
-            db=self.db,
-            social=self.social,
-            pipeline=self.pipeline,
-            source=f"{self.social.network}:mentions",
-            batch_size=100,
-            notifier=self.notifier,
-        )
-        self.pollers.append((mentions, interval))
-        searches = SearchPollers(
-            db=self.db,
-            social=self.social,
-            pipeline=self.pipeline,
-            notifier=self.notifier,
-            batch_size=100,
-        )
-        self.pollers.append((searches, interval))
+        searched: set[str] = set()
+        for port in self.networks.ports:
+            mentions = MentionPoller(
+                db=self.db,
+                social=port,
+                pipeline=self.pipeline,
+                source=_mentions_source(port, first=port is self.networks.ports[0]),
+                batch_size=100,
+                notifier=self.notifier,
+            )
+            self.pollers.append((mentions, interval))
+            if port.network in searched:
+                continue
+            searched.add(port.network)
+            searches = SearchPollers(
+                db=self.db,
+                social=port,
+                pipeline=self.pipeline,
+                notifier=self.notifier,
+                batch_size=100,
+            )
+            self.pollers.append((searches, interval))
 
     def jobs(self) -> list[Job]:
         """The background work of every way the bot runs (`serve`, `worker`, the console):
@@ -136,13 +149,15 @@ class Service:
         return Workers(self.jobs(), self.health)
 
     async def close(self) -> None:
-        await self.social.close()
+        for port in self.networks.ports:
+            await port.close()
         await self.db.dispose()
 
     async def start_integrations(self, *, listen: bool = True) -> None:
         """Open the chat platforms' connections; `listen` also takes inbound traffic
         (Socket Mode), which only `serve` does."""
-        await self.social.start()
+        for port in self.networks.ports:
+            await port.start()
         if self.slack is not None:
             await self.slack.start(listen=listen)
 
@@ -162,15 +177,22 @@ def build_service(
     clock = clock or SystemClock()
     db = Database(settings.database_url)
     image_sources = settings.image_sources
-    social: SocialPort
+    connections: list[Connection]
     if settings.uses_sandbox:
-        social = SandboxNetwork(db=db, clock=clock, feed=demo_feed() if feed is None else feed)
+        sandbox = SandboxNetwork(db=db, clock=clock, feed=demo_feed() if feed is None else feed)
+        connections = [Connection(sandbox)]
     else:
         from adapters.social.x.network import XNetwork
 
-        social = XNetwork(settings, db=db, clock=clock, image_sources=image_sources)
+        connections = [
+            Connection(XNetwork(settings, db=db, clock=clock, image_sources=image_sources))
+        ]
+    networks = Networks(connections)
     notifier = Notifier(
-        {}, zone=settings.zone, network_labels={social.network: social.label}, db=db
+        {},
+        zone=settings.zone,
+        network_labels={port.network: port.label for port in networks.ports},
+        db=db,
     )
     policy = RolePolicy.from_settings(
         settings.admins, settings.approvers, open_platforms, workspaces=settings.workspaces
@@ -187,12 +209,12 @@ def build_service(
         clock=clock,
         roles=policy,
         notifier=notifier,
-        social=social,
+        networks=networks,
         required_approvals=settings.required_approvals,
     )
     scorers = ScorerSource(
         ScoreWeights.from_mapping(settings.score_weights),
-        agency_handles=lambda: social.accounts,
+        agency_handles=lambda: [a.handle for a in networks.accounts()],
         clock=clock,
     )
     core = Core(
@@ -216,7 +238,7 @@ def build_service(
     publisher = Publisher(
         db=db,
         clock=clock,
-        social=social,
+        networks=networks,
         notifier=notifier,
         worker_id=worker_id or _worker_id(),
         lease=timedelta(seconds=settings.publish_lease_seconds),
@@ -242,7 +264,7 @@ def build_service(
         settings=settings,
         db=db,
         clock=clock,
-        social=social,
+        networks=networks,
         notifier=notifier,
         core=core,
         registry=registry,
@@ -282,6 +304,14 @@ def _source(poller: MentionPoller | SearchPollers) -> str:
     return (
         poller.source if isinstance(poller, MentionPoller) else f"{poller.social.network}:searches"
     )
+
+
+def _mentions_source(port: SocialPort, *, first: bool) -> str:
+    """The poll cursor's name: `x:mentions` for the first account (as it was when there
+    was one, so an upgrade resumes where it stopped), `x:@handle:mentions` for others."""
+    if first or not port.accounts:
+        return f"{port.network}:mentions"
+    return f"{port.network}:@{port.accounts[0]}:mentions"
 
 
 def _worker_id() -> str:

@@ -15,7 +15,7 @@ log = structlog.get_logger(__name__)
 
 
 async def show_draft_card(ctx: CommandContext, channel: ChannelRef, draft: Draft) -> None:
-    card = draft_card(draft, zone=ctx.core.zone, network_label=ctx.core.network_label)
+    card = draft_card(draft, zone=ctx.core.zone, labels=ctx.core.label)
     ref = await ctx.chat.post_card(channel, card)
     await ctx.core.workflow.attach_card(draft.id, ref, revision=draft.revision)
 
@@ -34,7 +34,7 @@ async def show_or_explain(ctx: CommandContext, channel: ChannelRef, draft: Draft
     either step is said to the person (with the card, when it could not be posted) instead
     of failing the command. A draft with no card record still publishes, and the publisher
     then says so in the channel the draft came from."""
-    card = draft_card(draft, zone=ctx.core.zone, network_label=ctx.core.network_label)
+    card = draft_card(draft, zone=ctx.core.zone, labels=ctx.core.label)
     try:
         ref = await ctx.chat.post_card(channel, card)
     except ChannelUnavailable as error:

@@ -21,6 +21,7 @@ IMAGE_EXAMPLE = (
 REPLY_EXAMPLE = "/reply sbx-0012 Thanks for flagging this, crews are on the way."
 OPTIONS = {
     "--at": '`--at "tomorrow 9am"`',
+    "--to": "`--to x:@PortAlderCity,mastodon`",
     "--account": "`--account @PortAlderWater`",
     "--image": f"`{IMAGE_EXAMPLE}`",
     "--alt": f"`{IMAGE_EXAMPLE}`",
@@ -37,7 +38,7 @@ async def post(ctx: CommandContext, invocation: Invocation, args: str) -> list[R
         scheduled = parse_when(options["--at"], now=ctx.core.clock.now(), zone=ctx.core.zone)
     new = NewDraft(
         text=text,
-        account=options.get("--account"),
+        targets=options.get("--to", options.get("--account")),
         scheduled_at=scheduled,
         media=_media(options, ctx.core.image_sources),
     )

@@ -85,7 +85,7 @@ def quoted(text: str) -> str:
 def show_current(ctx: CommandContext, outdated: OutdatedCard) -> list[Reply]:
     """An approval of an outdated revision: why nothing was approved, with the current card,
     for the person who asked."""
-    card = draft_card(outdated.draft, zone=ctx.core.zone, network_label=ctx.core.network_label)
+    card = draft_card(outdated.draft, zone=ctx.core.zone, labels=ctx.core.label)
     return [Reply(str(outdated), card=card)]
 
 

@@ -203,7 +203,9 @@ async def test_reply_to_a_sandbox_mention(converse) -> None:
 
 async def test_unknown_account_and_bad_arguments_explain_themselves(converse) -> None:
     chat = await converse(user="alice")
-    assert "Known accounts: @PortAlderCity" in await chat.say("/post --account @nobody Hi")
+    unknown = await chat.say("/post --account @nobody Hi")
+    assert "@nobody is not an account I can post from" in unknown
+    assert "sandbox:@PortAlderCity" in unknown
     assert "Example" in await chat.say("/post")
     assert "should be a number" in await chat.say("/social approve three")
     assert "needs a draft id" in await chat.say("/social approve")

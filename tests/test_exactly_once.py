@@ -131,7 +131,7 @@ def replica(service: Service, name: str, hooks: PublishHooks) -> Publisher:
     return Publisher(
         db=service.db,
         clock=service.clock,
-        social=service.social,
+        networks=service.networks,
         notifier=service.notifier,
         worker_id=name,
         lease=timedelta(seconds=service.settings.publish_lease_seconds),

@@ -185,7 +185,7 @@ def a_draft() -> Draft:
 
 
 def test_every_platform_shows_the_codes_in_a_card_it_accepts() -> None:
-    card = draft_card(a_draft(), zone=ZONE, network_label="Sandbox")
+    card = draft_card(a_draft(), zone=ZONE, labels=lambda network: "Sandbox")
     assert card.footer.endswith("`/social override 7 unapproved_link REASON`.")
 
     blocks = [block.to_dict() for block in card_blocks(card)]

@@ -10,6 +10,7 @@ from adapters.social.sandbox.network import SandboxNetwork
 from chatops.domain.errors import PublishError
 from chatops.domain.types import DraftState
 from chatops.drafts.publisher import Publisher
+from chatops.networks import Connection, Networks
 from chatops.ports import MentionBatch, PublishedPost, PublishRequest
 from chatops.storage.audit import AuditLog
 from chatops.storage.outbox import OutboxStore
@@ -24,6 +25,7 @@ class FlakyNetwork:
         self.inner = inner
         self.failures = list(failures)
         self.network = inner.network
+        self.kind = inner.kind
         self.label = inner.label
         self.publish_calls = 0
 
@@ -58,7 +60,7 @@ def second_worker(chat, social, name: str = "worker-2") -> Publisher:  # type: i
     return Publisher(
         db=service.db,
         clock=service.clock,
-        social=social,
+        networks=Networks([Connection(social)]),
         notifier=service.notifier,
         worker_id=name,
         lease=timedelta(seconds=service.settings.publish_lease_seconds),
@@ -132,7 +134,7 @@ async def test_refused_publication_fails_visibly_and_can_be_retried(converse) ->
     chat = await converse(user="alice")
     await chat.say(ROAD)
     flaky = FlakyNetwork(chat.service.social, ["refused"])
-    chat.service.publisher.social = flaky
+    chat.service.publisher.networks = Networks([Connection(flaky)])
     said = await chat.say("/as bob", "/social approve 1")
     assert "State: Publication failed" in said
     assert "account suspended" in said

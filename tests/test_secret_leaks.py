@@ -172,7 +172,7 @@ def fast_x(service: Any) -> None:
 def mention_poller(service: Any) -> MentionPoller:
     return MentionPoller(
         db=service.db,
-        social=service.social,
+        networks=service.networks,
         pipeline=service.pipeline,
         source="x:mentions",
         batch_size=10,

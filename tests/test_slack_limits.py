@@ -91,7 +91,7 @@ def big_draft(state: DraftState, text: str) -> Draft:
 @pytest.mark.parametrize("kind", sorted(INPUTS))
 def test_draft_cards_in_every_state_fit(state: DraftState, kind: str) -> None:
     draft = big_draft(state, INPUTS[kind])
-    card = draft_card(draft, zone=ZONE, network_label="Sandbox")
+    card = draft_card(draft, zone=ZONE, labels=lambda network: "Sandbox")
     assert message_problems(message(card)) == []
     # Nothing is dropped without saying so: the last image's fact is still on the card,
     # and the findings that do not fit are counted.
@@ -125,7 +125,7 @@ def test_alert_cards_fit(kind: str) -> None:
         score_reasons=tuple(f"{text[:60]} (+{n})" for n in range(100)),
         is_question=True,
     )
-    card = alert_card(alert, zone=ZONE, network_label="Sandbox")
+    card = alert_card(alert, zone=ZONE, labels=lambda network: "Sandbox")
     assert message_problems(message(card)) == []
 
 

@@ -723,7 +723,7 @@ async def test_a_5000_character_cjk_draft_card_fits_what_teams_accepts(teams) ->
     text = "".join(chr(0x4E00 + (i * 37) % 20000) for i in range(5000))
     draft = await teams.service.core.workflow.get(1)
     card = draft_card(
-        replace(draft, text=text), zone=teams.service.core.zone, network_label="Sandbox"
+        replace(draft, text=text), zone=teams.service.core.zone, labels=lambda network: "Sandbox"
     )
     assert teams.service.teams is not None
     channel = ChannelRef("teams", "19:channel1@thread.tacv2", DEFAULT_TENANT_ID)

@@ -7,9 +7,11 @@ code (`unapproved_link`), which is what `/social override ID CODE REASON` takes.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from zoneinfo import ZoneInfo
 
+from chatops.domain.accounts import DraftTarget, TargetState
 from chatops.domain.drafts import DraftEvent, allowed_events
 from chatops.domain.types import Alert, Draft, DraftKind, DraftState, Finding, Severity
 from chatops.drafts.policy import ALT_TEXT_CODES, IMAGE_CODES
@@ -80,15 +82,33 @@ class Card:
     footer: str = ""
 
 
-def draft_card(draft: Draft, *, zone: ZoneInfo, network_label: str) -> Card:
-    """The approval card: everything an approver needs to decide, and the buttons to do it."""
+TARGET_STATES = {
+    TargetState.WAITING: "to publish",
+    TargetState.PUBLISHING: "publishing",
+    TargetState.PUBLISHED: "published",
+    TargetState.FAILED: "failed",
+}
+
+NetworkLabels = Callable[[str], str]
+"""A network's name for people (`sandbox-mastodon` -> "Sandbox Mastodon")."""
+
+
+def draft_card(draft: Draft, *, zone: ZoneInfo, labels: NetworkLabels) -> Card:
+    """The approval card: everything an approver needs to decide, and the buttons to do it.
+
+    A draft to several targets shows each target's state, live link and own text (its
+    variant), and each finding names the target it applies to."""
     kind = "Reply" if draft.kind is DraftKind.REPLY else "Post"
-    fields = [
-        CardField("State", STATE_LABELS[draft.state]),
-        CardField("Account", f"@{draft.account} on {network_label}"),
-        _authors(draft),
-        CardField.of("Approvals", *_approvals(draft)),
-    ]
+    several = len(draft.targets) > 1
+    fields = [CardField("State", _state(draft))]
+    if several:
+        fields += [_target_field(t, labels) for t in draft.targets]
+    else:
+        fields.append(CardField("Account", f"@{draft.account} on {labels(draft.network)}"))
+        fields += [
+            CardField(f"Own text for {t.key}", t.variant) for t in draft.targets if t.variant
+        ]
+    fields += [_authors(draft), CardField.of("Approvals", *_approvals(draft))]
     if draft.reply_to_url or draft.reply_to_id:
         fields.insert(2, CardField("In reply to", draft.reply_to_url or str(draft.reply_to_id)))
     for number, item in enumerate(draft.media, start=1):
@@ -96,9 +116,9 @@ def draft_card(draft: Draft, *, zone: ZoneInfo, network_label: str) -> Card:
         fields.append(CardField(f"Image {number}", f"{item.url} ({described})"))
     if draft.scheduled_at is not None:
         fields.append(CardField("Scheduled", format_local(draft.scheduled_at, zone)))
-    if draft.published_url:
+    if draft.published_url and not several:
         fields.append(CardField("Live post", draft.published_url))
-    if draft.state is DraftState.FAILED and draft.error:
+    if draft.state is DraftState.FAILED and draft.error and not several:
         fields.append(CardField("Error", draft.error))
     footer = ""
     if draft.state is DraftState.PENDING and draft.blocking_findings:
@@ -112,12 +132,45 @@ def draft_card(draft: Draft, *, zone: ZoneInfo, network_label: str) -> Card:
         title=f"{kind} draft {draft.id}",
         body=draft.text,
         fields=tuple(fields),
-        findings=draft.findings,
+        findings=tuple(_named(f, draft, labels) for f in draft.findings),
         actions=_draft_actions(draft),
         link=draft.published_url,
-        badge="SANDBOX" if network_label.lower() == "sandbox" else "",
+        badge="SANDBOX" if any(_sandbox(t.network) for t in draft.targets) else "",
         footer=footer,
     )
+
+
+def _state(draft: Draft) -> str:
+    if draft.partly_published:
+        failed = ", ".join(t.key for t in draft.failed_targets)
+        return f"Partly published (failed: {failed})"
+    return STATE_LABELS[draft.state]
+
+
+def _target_field(target: DraftTarget, labels: NetworkLabels) -> CardField:
+    """One target: `Sandbox Mastodon @PortAlderCity: published, https://...`."""
+    status = TARGET_STATES[target.state]
+    if target.state is TargetState.PUBLISHED and target.published_url:
+        status += f", {target.published_url}"
+    elif target.state is TargetState.FAILED and target.error:
+        status += f": {target.error}"
+    if target.variant is not None:
+        status += f". Own text: {target.variant}"
+    return CardField(f"{labels(target.network)} @{target.account}", status)
+
+
+def _named(finding: Finding, draft: Draft, labels: NetworkLabels) -> Finding:
+    """A finding of one target says which, so people know where it applies."""
+    target = draft.target(finding.target) if finding.target else None
+    if target is None:
+        return finding
+    return replace(
+        finding, message=f"{labels(target.network)} @{target.account}: {finding.message}"
+    )
+
+
+def _sandbox(network: str) -> bool:
+    return network.lower().startswith("sandbox")
 
 
 def alert_card(alert: Alert, *, zone: ZoneInfo, network_label: str) -> Card:

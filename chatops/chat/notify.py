@@ -53,7 +53,7 @@ class Notifier:
         update succeeded is recorded as showing `draft.revision`: a card that still shows
         an older revision keeps its old record, so a reaction on it approves nothing.
         """
-        card = draft_card(draft, zone=self.zone, network_label=self.label(draft.network))
+        card = draft_card(draft, zone=self.zone, labels=self.label)
         for ref in cards:
             chat = self.chats.get(ref.channel.platform)
             if chat is None:

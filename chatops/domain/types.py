@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
+from chatops.domain.accounts import DraftTarget, TargetState
+
 
 class DraftState(StrEnum):
     PENDING = "pending"
@@ -89,6 +91,8 @@ class Finding:
     span: tuple[int, int] | None = None
     override: str = ""
     """For a warning an admin accepted: who, and why."""
+    target: str = ""
+    """The target it applies to (`x:@PortAlderCity`); "" for every target of the draft."""
 
 
 @dataclass(frozen=True)
@@ -146,6 +150,34 @@ class Draft:
     card could not be posted goes."""
     authors: tuple[Author, ...] = ()
     """Everyone who wrote part of it, creator first; `author` is the creator alone."""
+    targets: tuple[DraftTarget, ...] = ()
+    """Every account it publishes to, in the order they were named; `network` and
+    `account` (and the `published_*` fields) are the first target's."""
+
+    def target(self, key: str) -> DraftTarget | None:
+        wanted = key.lower()
+        return next((t for t in self.targets if t.key.lower() == wanted), None)
+
+    @property
+    def failed_targets(self) -> tuple[DraftTarget, ...]:
+        return tuple(t for t in self.targets if t.state is TargetState.FAILED)
+
+    @property
+    def published_targets(self) -> tuple[DraftTarget, ...]:
+        return tuple(t for t in self.targets if t.state is TargetState.PUBLISHED)
+
+    @property
+    def partly_published(self) -> bool:
+        """Failed on some targets, published on others."""
+        return self.state is DraftState.FAILED and bool(self.published_targets)
+
+    @property
+    def summary(self) -> str:
+        """The state in words, naming the targets that failed when only some did."""
+        if self.partly_published:
+            failed = ", ".join(t.key for t in self.failed_targets)
+            return f"partly published (failed: {failed})"
+        return self.state.value
 
     @property
     def approvers(self) -> tuple[str, ...]:
@@ -187,6 +219,9 @@ class Mention:
     kind: str = "post"
     refers_to: str | None = None
     metrics: dict[str, int] = field(default_factory=dict)
+    account: str = ""
+    """The agency's account it was addressed to (a mention of it, or a reply to it); "" for
+    a post found by a search that names no account of the agency."""
 
 
 @dataclass(frozen=True)

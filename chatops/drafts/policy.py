@@ -116,7 +116,7 @@ def check(
     return PolicyResult(network, weighted, limit, tuple(findings))
 
 
-def media_findings(media: Sequence[MediaItem]) -> list[Finding]:
+def media_findings(media: Sequence[MediaItem], kind: str = "x") -> list[Finding]:
     """The images' findings alone; `check` lists them first."""
     findings = []
     if len(media) > MAX_IMAGES:

@@ -1,13 +1,19 @@
-"""The publisher worker: claims due outbox rows and publishes each draft exactly once.
+"""The publisher worker: claims due outbox rows and publishes each draft to each of its
+targets exactly once.
 
-Three short transactions per publication: claim (approved -> publishing), the network
-call outside any transaction, then record (publishing -> published) only if this
-worker's claim is still current. A retry after any doubt first asks the network for the
-post made under the same idempotency key, so an interrupted attempt is never doubled.
+Three short transactions per publication to one target: claim (the draft approved ->
+publishing, the target publishing), the network call outside any transaction, then
+record (the target published) only if this worker's claim is still current. A retry
+after any doubt first asks the network for the post made under the same idempotency key,
+so an interrupted attempt is never doubled. The targets of a run publish concurrently, so
+a cross-post takes as long as its slowest network, and one target's failure neither
+blocks nor repeats the others. When every target has an outcome, the draft's state
+summarizes them: published, or failed (partly published when some targets made it).
 """
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -15,10 +21,12 @@ import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from chatops.chat.notify import Notifier
+from chatops.domain.accounts import DraftTarget, TargetState
 from chatops.domain.drafts import DraftEvent, next_state
 from chatops.domain.errors import PublishError
 from chatops.domain.types import SYSTEM_ACTOR, Draft, DraftState, MessageRef
-from chatops.ports import PublishedPost, PublishRequest, SocialPort
+from chatops.networks import Networks
+from chatops.ports import PublishedPost, PublishRequest
 from chatops.runtime.clock import Clock
 from chatops.storage.audit import AuditLog
 from chatops.storage.database import Database
@@ -31,6 +39,9 @@ log = structlog.get_logger(__name__)
 
 BACKOFF_CAP = timedelta(minutes=10)
 CLOCK_SKEW = timedelta(minutes=1)
+CONCURRENT_PUBLICATIONS = 16
+"""At most this many network calls at once per worker: every target of a cross-post at
+once, without one worker opening hundreds of connections after an outage."""
 
 
 class PublishHooks:
@@ -53,7 +64,7 @@ class Publisher:
         *,
         db: Database,
         clock: Clock,
-        social: SocialPort,
+        networks: Networks,
         notifier: Notifier,
         worker_id: str,
         lease: timedelta,
@@ -63,24 +74,31 @@ class Publisher:
         self.hooks = hooks or PublishHooks()
         self.db = db
         self.clock = clock
-        self.social = social
+        self.networks = networks
         self.notifier = notifier
         self.worker_id = worker_id
         self.lease = lease
         self.max_attempts = max_attempts
 
     async def run_once(self, *, limit: int = 20) -> int:
-        """Publish every draft that is due now; return how many were attempted."""
+        """Publish every target that is due now, concurrently; return how many were
+        attempted."""
         async with self.db.transaction() as session:
             due = await OutboxStore(session).due_ids(now=self.clock.now(), limit=limit)
-        attempted = 0
+        claims: list[Claim] = []
         for outbox_id in due:
             claim = await self._claim(outbox_id)
             if claim is not None:
                 await self.hooks.after_claim(claim)
-                attempted += 1
+                claims.append(claim)
+        gate = asyncio.Semaphore(CONCURRENT_PUBLICATIONS)
+
+        async def publish(claim: Claim) -> None:
+            async with gate:
                 await self._publish(claim)
-        return attempted
+
+        await asyncio.gather(*(publish(claim) for claim in claims))
+        return len(claims)
 
     async def _claim(self, outbox_id: int) -> Claim | None:
         now = self.clock.now()
@@ -95,6 +113,13 @@ class Publisher:
                 held = await outbox.holds(claim)
                 if held is not None:
                     await outbox.finish(held, status=CANCELLED, now=now)
+                return None
+            target = await drafts.target_row(claim.target_id)
+            if target is None or target.state == TargetState.PUBLISHED.value:
+                # Published already (a stale duplicate row): never a second time.
+                held = await outbox.holds(claim)
+                if held is not None:
+                    await outbox.finish(held, status=DONE, now=now)
                 return None
             state = DraftState(row.state)
             if state is DraftState.APPROVED:
@@ -113,22 +138,30 @@ class Publisher:
                 if held is not None:
                     await outbox.finish(held, status=CANCELLED, now=now)
                 return None
+            target.state = TargetState.PUBLISHING.value
+            target.updated_at = now
         return claim
 
     async def _publish(self, claim: Claim) -> None:
         async with self.db.transaction() as session:
             draft = await DraftStore(session).get(claim.draft_id)
+        target = _target_of(draft, claim)
         request = PublishRequest(
             idempotency_key=claim.idempotency_key,
-            account=draft.account,
-            text=draft.text,
+            account=target.account,
+            text=target.text(draft.text),
             reply_to_id=draft.reply_to_id,
             media=draft.media,
             not_before=claim.queued_at - CLOCK_SKEW,
         )
-        bound = log.bind(draft_id=claim.draft_id, attempt=claim.attempt, worker=self.worker_id)
+        bound = log.bind(
+            draft_id=claim.draft_id,
+            target=target.key,
+            attempt=claim.attempt,
+            worker=self.worker_id,
+        )
         try:
-            post = await self._send(request, claim)
+            post = await self._send(request, claim, target)
             await self.hooks.after_send(claim)
         except PublishError as error:
             bound.warning("publish_failed", error=str(error), retryable=error.retryable)
@@ -142,12 +175,25 @@ class Publisher:
         await self._record(claim, post)
         bound.info("published", url=post.url)
 
-    async def _send(self, request: PublishRequest, claim: Claim) -> PublishedPost:
+    async def _send(
+        self, request: PublishRequest, claim: Claim, target: DraftTarget
+    ) -> PublishedPost:
+        try:
+            port = self.networks.port_for(target.network, target.account)
+        except LookupError:
+            raise PublishError(
+                f"{self._title(target)} is not connected any more; an admin can check "
+                "`/social accounts`",
+                retryable=False,
+            ) from None
         if claim.resumed:
-            existing = await self.social.find_published(request)
+            existing = await port.find_published(request)
             if existing is not None:
                 return existing
-        return await self.social.publish(request)
+        return await port.publish(request)
+
+    def _title(self, target: DraftTarget) -> str:
+        return f"{self.networks.label(target.network)} @{target.account}"
 
     async def _record(self, claim: Claim, post: PublishedPost) -> None:
         now = self.clock.now()
@@ -160,23 +206,31 @@ class Publisher:
                 return
             drafts = DraftStore(session)
             draft_row = await drafts.row(claim.draft_id, for_update=True)
-            if draft_row is None:
+            target_row = await drafts.target_row(claim.target_id)
+            if draft_row is None or target_row is None:
                 return
-            next_state(claim.draft_id, DraftState(draft_row.state), DraftEvent.PUBLISHED)
-            await drafts.set_published(
-                claim.draft_id, external_id=post.external_id, url=post.url, now=now
-            )
+            if DraftState(draft_row.state) is not DraftState.PUBLISHING:
+                next_state(claim.draft_id, DraftState(draft_row.state), DraftEvent.PUBLISHED)
+            target_row.state = TargetState.PUBLISHED.value
+            target_row.published_external_id = post.external_id
+            target_row.published_url = post.url
+            target_row.published_at = now
+            target_row.error = None
+            target_row.updated_at = now
             await outbox.finish(row, status=DONE, now=now)
+            target = _target_of(await drafts.get(claim.draft_id), claim)
             await _audit(
                 session,
                 now,
                 "published",
                 claim.draft_id,
+                target=target.key,
                 external_id=post.external_id,
                 url=post.url,
-                text=draft_row.text,
+                text=target.text(draft_row.text),
                 attempt=claim.attempt,
             )
+            await _summarize(session, draft_row, now)
             answered: list[int] = []
             if draft_row.reply_to_mention_id is not None:
                 answered = await MentionStore(session).close_for_mention(
@@ -184,7 +238,8 @@ class Publisher:
                 )
             draft = await drafts.get(claim.draft_id)
             cards = await drafts.cards(claim.draft_id)
-        await self._tell(draft, cards, f"Published: {post.url}")
+        where = "" if len(draft.targets) < 2 else f" on {self._title(target)}"
+        await self._tell(draft, cards, f"Published{where}: {post.url}{_outcome(draft)}")
         for alert_id in answered:
             await self._show_answered(alert_id)
 
@@ -207,8 +262,10 @@ class Publisher:
                 await outbox.retry_later(row, due_at=now + delay, error=error, now=now)
                 draft = await drafts.get(claim.draft_id)
                 cards = await drafts.cards(claim.draft_id)
+                target = _target_of(draft, claim)
+                where = "" if len(draft.targets) < 2 else f" to {self._title(target)}"
                 note = (
-                    f"Publishing draft {claim.draft_id} did not complete ({error}); "
+                    f"Publishing draft {claim.draft_id}{where} did not complete ({error}); "
                     f"trying again in {int(delay.total_seconds())} s."
                 )
             else:
@@ -225,24 +282,84 @@ class Publisher:
     async def _give_up(
         self, session: AsyncSession, claim: Claim, row: OutboxRow, error: str, now: datetime
     ) -> tuple[Draft, list[MessageRef], str]:
-        """No more attempts: the draft is marked failed, recoverable with `/social retry`."""
+        """No more attempts for this target: it is marked failed, recoverable with
+        `/social retry`; the draft fails when no other target is still under way."""
         drafts = DraftStore(session)
         draft_row = await drafts.row(claim.draft_id, for_update=True)
-        assert draft_row is not None, "drafts are never deleted"
-        draft_row.state = next_state(
-            claim.draft_id, DraftState(draft_row.state), DraftEvent.ERROR
-        ).value
-        draft_row.error = error
-        draft_row.updated_at = now
+        target_row = await drafts.target_row(claim.target_id)
+        assert draft_row is not None and target_row is not None, "drafts are never deleted"
+        target_row.state = TargetState.FAILED.value
+        target_row.error = error
+        target_row.updated_at = now
         await OutboxStore(session).finish(row, status=FAILED, now=now, error=error)
+        target = _target_of(await drafts.get(claim.draft_id), claim)
         await _audit(
-            session, now, "publish_failed", claim.draft_id, error=error, attempts=claim.attempt
+            session,
+            now,
+            "publish_failed",
+            claim.draft_id,
+            target=target.key,
+            error=error,
+            attempts=claim.attempt,
         )
-        note = (
-            f"Publication of draft {claim.draft_id} failed: {error}. "
-            f"An approver can retry it with `/social retry {claim.draft_id}`."
-        )
-        return await drafts.get(claim.draft_id), await drafts.cards(claim.draft_id), note
+        await _summarize(session, draft_row, now)
+        draft = await drafts.get(claim.draft_id)
+        if len(draft.targets) < 2:
+            note = (
+                f"Publication of draft {claim.draft_id} failed: {error}. "
+                f"An approver can retry it with `/social retry {claim.draft_id}`."
+            )
+        else:
+            note = (
+                f"Publication of draft {claim.draft_id} to {self._title(target)} failed: "
+                f"{error}. An approver can retry it alone with "
+                f"`/social retry {claim.draft_id} {target.key}`.{_outcome(draft)}"
+            )
+        return draft, await drafts.cards(claim.draft_id), note
+
+
+def _target_of(draft: Draft, claim: Claim) -> DraftTarget:
+    return next(t for t in draft.targets if t.id == claim.target_id)
+
+
+def _outcome(draft: Draft) -> str:
+    """For a cross-post, once every target has an outcome: how it landed overall."""
+    if len(draft.targets) < 2:
+        return ""
+    if draft.state is DraftState.PUBLISHED:
+        return f" Draft {draft.id} is published on all {len(draft.targets)} targets."
+    if draft.partly_published:
+        failed = ", ".join(t.key for t in draft.failed_targets)
+        return f" Draft {draft.id} is partly published; failed: {failed}."
+    return ""
+
+
+async def _summarize(session: AsyncSession, draft_row: DraftRow, now: datetime) -> None:
+    """Once no target is still under way, the draft's state says how its targets landed:
+    published if every one is, else failed (partly published if some are), with the
+    errors named. The draft's own link is its first published target's."""
+    targets = (await DraftStore(session).get(draft_row.id)).targets
+    states = {t.state for t in targets}
+    if states & {TargetState.WAITING, TargetState.PUBLISHING}:
+        return
+    state = DraftState(draft_row.state)
+    published = [t for t in targets if t.state is TargetState.PUBLISHED]
+    if published:
+        first = published[0]
+        draft_row.published_external_id = first.published_id
+        draft_row.published_url = first.published_url
+        draft_row.published_at = draft_row.published_at or first.published_at
+    if states == {TargetState.PUBLISHED}:
+        draft_row.state = next_state(draft_row.id, state, DraftEvent.PUBLISHED).value
+        draft_row.error = None
+    else:
+        draft_row.state = next_state(draft_row.id, state, DraftEvent.ERROR).value
+        failed = [t for t in targets if t.state is TargetState.FAILED]
+        if len(targets) == 1:
+            draft_row.error = failed[0].error
+        else:
+            draft_row.error = "; ".join(f"{t.key}: {t.error}" for t in failed)
+    draft_row.updated_at = now
 
 
 async def _audit(

@@ -9,6 +9,7 @@ from datetime import datetime
 from sqlalchemy import ColumnElement, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from chatops.domain.accounts import DraftTarget, TargetState
 from chatops.domain.types import (
     Actor,
     Approval,
@@ -23,7 +24,14 @@ from chatops.domain.types import (
     Severity,
     Via,
 )
-from chatops.storage.tables import AccountRow, ApprovalRow, CardReactionRow, CardRow, DraftRow
+from chatops.storage.tables import (
+    AccountRow,
+    ApprovalRow,
+    CardReactionRow,
+    CardRow,
+    DraftRow,
+    DraftTargetRow,
+)
 
 OPEN_STATES = (DraftState.PENDING, DraftState.APPROVED, DraftState.PUBLISHING, DraftState.FAILED)
 
@@ -45,10 +53,35 @@ class DraftStore:
         await self.session.flush()
         return row
 
-    async def create(self, row: DraftRow) -> Draft:
+    async def create(self, row: DraftRow, targets: Sequence[AccountRow] = ()) -> Draft:
+        """Store a draft and its targets, in the order given (its own account if none)."""
         self.session.add(row)
         await self.session.flush()
+        accounts = list(targets) or [await self.session.get_one(AccountRow, row.account_id)]
+        for position, account in enumerate(accounts):
+            self.session.add(
+                DraftTargetRow(
+                    draft_id=row.id,
+                    account_id=account.id,
+                    position=position,
+                    state=TargetState.WAITING.value,
+                    updated_at=row.created_at,
+                )
+            )
+        await self.session.flush()
         return await self.get(row.id)
+
+    async def target_rows(self, draft_id: int) -> list[DraftTargetRow]:
+        """The draft's targets in order; the caller holds the draft's row lock."""
+        rows = await self.session.scalars(
+            select(DraftTargetRow)
+            .where(DraftTargetRow.draft_id == draft_id)
+            .order_by(DraftTargetRow.position)
+        )
+        return list(rows)
+
+    async def target_row(self, target_id: int) -> DraftTargetRow | None:
+        return await self.session.get(DraftTargetRow, target_id)
 
     async def row(self, draft_id: int, *, for_update: bool = False) -> DraftRow | None:
         query = select(DraftRow).where(DraftRow.id == draft_id)
@@ -196,22 +229,6 @@ class DraftStore:
             for r in rows
         ]
 
-    async def set_published(
-        self, draft_id: int, *, external_id: str, url: str, now: datetime
-    ) -> None:
-        await self.session.execute(
-            update(DraftRow)
-            .where(DraftRow.id == draft_id)
-            .values(
-                state=DraftState.PUBLISHED.value,
-                published_external_id=external_id,
-                published_url=url,
-                published_at=now,
-                error=None,
-                updated_at=now,
-            )
-        )
-
     async def _to_domain(self, rows: list[DraftRow]) -> list[Draft]:
         if not rows:
             return []
@@ -221,6 +238,14 @@ class DraftStore:
                 select(AccountRow).where(AccountRow.id.in_({r.account_id for r in rows}))
             )
         }
+        targets: dict[int, list[tuple[DraftTargetRow, AccountRow]]] = {r.id: [] for r in rows}
+        for target, account in await self.session.execute(
+            select(DraftTargetRow, AccountRow)
+            .join(AccountRow, AccountRow.id == DraftTargetRow.account_id)
+            .where(DraftTargetRow.draft_id.in_([r.id for r in rows]))
+            .order_by(DraftTargetRow.draft_id, DraftTargetRow.position)
+        ):
+            targets[target.draft_id].append((target, account))
         approvals: dict[int, list[Approval]] = {r.id: [] for r in rows}
         revisions = {r.id: r.revision for r in rows}
         for approval in await self.session.scalars(
@@ -237,7 +262,10 @@ class DraftStore:
                         at=approval.created_at,
                     )
                 )
-        return [_draft(row, accounts[row.account_id], approvals[row.id]) for row in rows]
+        return [
+            _draft(row, accounts[row.account_id], approvals[row.id], targets[row.id])
+            for row in rows
+        ]
 
 
 def _card_is(ref: MessageRef) -> tuple[ColumnElement[bool], ...]:
@@ -289,6 +317,7 @@ def findings_from_json(data: Sequence[dict[str, object]]) -> tuple[Finding, ...]
                 suggestion=str(item.get("suggestion") or ""),
                 span=(int(span[0]), int(span[1])) if isinstance(span, list) else None,
                 override=str(item.get("override") or ""),
+                target=str(item.get("target") or ""),
             )
         )
     return tuple(result)
@@ -302,8 +331,29 @@ def media_from_json(data: Sequence[dict[str, object]]) -> tuple[MediaItem, ...]:
     return tuple(MediaItem(str(i["url"]), str(i.get("alt_text") or "")) for i in data)
 
 
-def _draft(row: DraftRow, account: AccountRow, approvals: list[Approval]) -> Draft:
+def _target(row: DraftTargetRow, account: AccountRow) -> DraftTarget:
+    return DraftTarget(
+        id=row.id,
+        network=account.network,
+        account=account.handle,
+        position=row.position,
+        state=TargetState(row.state),
+        variant=row.variant,
+        published_id=row.published_external_id,
+        published_url=row.published_url,
+        published_at=row.published_at,
+        error=row.error,
+    )
+
+
+def _draft(
+    row: DraftRow,
+    account: AccountRow,
+    approvals: list[Approval],
+    targets: list[tuple[DraftTargetRow, AccountRow]],
+) -> Draft:
     return Draft(
+        targets=tuple(_target(t, a) for t, a in targets),
         id=row.id,
         kind=DraftKind(row.kind),
         state=DraftState(row.state),

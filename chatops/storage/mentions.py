@@ -292,6 +292,7 @@ def _values(mention: Mention, now: datetime, scored: Scored | None) -> dict[str,
         is_question=scored.is_question if scored else False,
         reasons=list(scored.reasons) if scored else [],
         network=mention.network,
+        account=mention.account,
         external_id=mention.external_id,
         url=mention.url,
         author_handle=mention.author.handle,
@@ -327,6 +328,7 @@ def _mention(row: MentionRow) -> Mention:
         kind=row.kind,
         refers_to=row.refers_to,
         metrics=dict(row.metrics),
+        account=row.account,
     )
 
 

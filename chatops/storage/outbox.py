@@ -1,4 +1,5 @@
-"""The publication outbox: the row a worker claims before it publishes a draft.
+"""The publication outbox: the row a worker claims before it publishes a draft to one of
+its targets (one row per draft and target).
 
 A claim is a lease: a worker that dies mid-publication leaves a claimed row whose lease
 runs out, and the next worker takes it over and first asks the network whether the post
@@ -13,7 +14,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from chatops.storage.tables import OutboxRow
+from chatops.storage.tables import DraftTargetRow, OutboxRow
 
 PENDING = "pending"
 CLAIMED = "claimed"
@@ -30,11 +31,16 @@ class Claim:
     attempt: int
     worker: str
     queued_at: datetime
+    target_id: int = 0
+    position: int = 0
 
     @property
     def idempotency_key(self) -> str:
-        """Stable across retries of the same revision, so a network can recognise repeats."""
-        return f"draft-{self.draft_id}-rev-{self.revision}"
+        """Stable across retries of the same revision and target, so a network can
+        recognise repeats. A draft's first target keeps the key drafts had when they had
+        one target, so a publication in flight across the upgrade is still recognised."""
+        key = f"draft-{self.draft_id}-rev-{self.revision}"
+        return key if self.position == 0 else f"{key}-target-{self.position}"
 
     @property
     def resumed(self) -> bool:
@@ -47,14 +53,19 @@ class OutboxStore:
         self.session = session
 
     async def enqueue(
-        self, draft_id: int, revision: int, *, due_at: datetime, now: datetime
+        self, draft_id: int, target_id: int, revision: int, *, due_at: datetime, now: datetime
     ) -> None:
-        """Queue (or re-queue, after a retry) the draft's publication at `due_at`."""
-        row = await self.session.scalar(select(OutboxRow).where(OutboxRow.draft_id == draft_id))
+        """Queue (or re-queue, after a retry) the publication to one target at `due_at`."""
+        row = await self.session.scalar(
+            select(OutboxRow).where(
+                OutboxRow.draft_id == draft_id, OutboxRow.target_id == target_id
+            )
+        )
         if row is None:
             self.session.add(
                 OutboxRow(
                     draft_id=draft_id,
+                    target_id=target_id,
                     revision=revision,
                     status=PENDING,
                     due_at=due_at,
@@ -117,7 +128,17 @@ class OutboxStore:
         row.attempts += 1
         row.updated_at = now
         await self.session.flush()
-        return Claim(row.id, row.draft_id, row.revision, row.attempts, worker, row.created_at)
+        target = await self.session.get_one(DraftTargetRow, row.target_id)
+        return Claim(
+            row.id,
+            row.draft_id,
+            row.revision,
+            row.attempts,
+            worker,
+            row.created_at,
+            target_id=row.target_id,
+            position=target.position,
+        )
 
     async def holds(self, claim: Claim) -> OutboxRow | None:
         """The row, locked, if this worker's claim on it is still the current one."""
@@ -148,6 +169,15 @@ class OutboxStore:
         row.last_error = error
         row.updated_at = now
         await self.session.flush()
+
+    async def open_for(self, draft_id: int) -> int:
+        """How many of the draft's publications are queued or under way."""
+        rows = await self.session.scalars(
+            select(OutboxRow.id).where(
+                OutboxRow.draft_id == draft_id, OutboxRow.status.in_([PENDING, CLAIMED])
+            )
+        )
+        return len(list(rows))
 
     async def next_due(self) -> datetime | None:
         return await self.session.scalar(

@@ -101,6 +101,25 @@ class DraftRow(Base):
     updated_at: Mapped[datetime]
 
 
+class DraftTargetRow(Base):
+    """One account a draft publishes to: its own text (a variant) and its publication."""
+
+    __tablename__ = "draft_targets"
+    __table_args__ = (UniqueConstraint("draft_id", "account_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    draft_id: Mapped[int] = mapped_column(ForeignKey("drafts.id"), index=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"))
+    position: Mapped[int] = mapped_column(Integer)
+    variant: Mapped[str | None] = mapped_column(Text)
+    state: Mapped[str] = mapped_column(String(16))
+    published_external_id: Mapped[str | None] = mapped_column(String(64))
+    published_url: Mapped[str | None] = mapped_column(String(512))
+    published_at: Mapped[datetime | None]
+    error: Mapped[str | None] = mapped_column(Text)
+    updated_at: Mapped[datetime]
+
+
 class ApprovalRow(Base):
     """One approver's approval of one revision; an edit starts a new revision."""
 
@@ -156,6 +175,8 @@ class MentionRow(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     network: Mapped[str] = mapped_column(String(32))
+    account: Mapped[str] = mapped_column(String(128), default="", server_default="")
+    """The agency's account it was addressed to; "" when a search found it."""
     external_id: Mapped[str] = mapped_column(String(64))
     url: Mapped[str] = mapped_column(String(512))
     author_handle: Mapped[str] = mapped_column(String(128))
@@ -297,10 +318,15 @@ class OutboxRow(Base):
     """A publication to perform; a worker claims it, so a crash neither loses nor doubles it."""
 
     __tablename__ = "outbox"
-    __table_args__ = (Index("ix_outbox_due", "status", "due_at"),)
+    __table_args__ = (
+        Index("ix_outbox_due", "status", "due_at"),
+        UniqueConstraint("draft_id", "target_id"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    draft_id: Mapped[int] = mapped_column(ForeignKey("drafts.id"), unique=True)
+    draft_id: Mapped[int] = mapped_column(ForeignKey("drafts.id"), index=True)
+    target_id: Mapped[int] = mapped_column(ForeignKey("draft_targets.id"))
+    """One row per draft and target: each target is published exactly once."""
     revision: Mapped[int] = mapped_column(Integer)
     status: Mapped[str] = mapped_column(String(16))
     due_at: Mapped[datetime]
@@ -318,6 +344,7 @@ class SandboxPostRow(Base):
     __tablename__ = "sandbox_posts"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    network: Mapped[str] = mapped_column(String(32), default="sandbox", server_default="sandbox")
     account: Mapped[str] = mapped_column(String(128))
     text: Mapped[str] = mapped_column(Text)
     in_reply_to: Mapped[str | None] = mapped_column(String(64))
@@ -354,6 +381,9 @@ class ChannelSettingsRow(Base):
     # When the channel was told its per-minute cap is holding alerts back; cleared when
     # nothing is held any more, so each burst gets one notice.
     cap_noticed_at: Mapped[datetime | None]
+    default_targets: Mapped[str] = mapped_column(Text, default="", server_default="")
+    """What `/post` without `--to` publishes to from this channel (`/social targets set`);
+    "" for the agency's default account."""
 
 
 class SpikeStateRow(Base):

@@ -87,9 +87,15 @@ async def run_console(
 
 
 def _banner(service: Service, user: str, demo: bool, chat: ConsoleChat) -> None:
-    network = service.core.network_label
-    sandbox = " (SANDBOX: nothing leaves this machine)" if network.lower() == "sandbox" else ""
-    chat.write(f"chatops console, network {network}{sandbox}. You are {user}.\n")
+    names = service.networks.networks()
+    network = ", ".join(service.networks.label(name) for name in names)
+    plural = "s" if len(names) > 1 else ""
+    sandbox = (
+        " (SANDBOX: nothing leaves this machine)"
+        if all(name.startswith("sandbox") for name in names)
+        else ""
+    )
+    chat.write(f"chatops console, network{plural} {network}{sandbox}. You are {user}.\n")
     chat.write("Type /social help for commands, /as NAME to switch user, /quit to leave.\n")
     if demo:
         chat.write("Demo feed on: mentions of Port Alder arrive every few seconds.\n")

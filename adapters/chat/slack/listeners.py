@@ -168,9 +168,7 @@ class SlackHandlers:
 
     async def _show_current(self, respond: Respond, outdated: OutdatedCard) -> None:
         """Why nothing was approved, with the current card, for the clicker's eyes only."""
-        card = draft_card(
-            outdated.draft, zone=self.core.zone, network_label=self.core.network_label
-        )
+        card = draft_card(outdated.draft, zone=self.core.zone, labels=self.core.label)
         await respond(
             text=str(outdated),
             blocks=blocks.notice_and_card(str(outdated), card),
@@ -350,9 +348,7 @@ class SlackHandlers:
                 card=message,
             )
         except OutdatedCard as outdated:
-            card = draft_card(
-                outdated.draft, zone=self.core.zone, network_label=self.core.network_label
-            )
+            card = draft_card(outdated.draft, zone=self.core.zone, labels=self.core.label)
             await self.chat.post_ephemeral(message.channel, actor.user_id, str(outdated), card=card)
         except ChatOpsError as error:
             await self.chat.post_ephemeral(message.channel, actor.user_id, str(error))

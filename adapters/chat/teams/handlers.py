@@ -199,9 +199,7 @@ class TeamsHandlers:
                 return await self._alert_action(verb, subject, actor, values, channel_of(context))
             return await self._draft_action(verb, subject, actor, values)
         except OutdatedCard as outdated:
-            card = draft_card(
-                outdated.draft, zone=self.core.zone, network_label=self.core.network_label
-            )
+            card = draft_card(outdated.draft, zone=self.core.zone, labels=self.core.label)
             return _card_response(with_notice(adaptive_card(card), str(outdated)))
         except ChatOpsError as error:
             return factory.message(str(error))
@@ -231,7 +229,7 @@ class TeamsHandlers:
         elif verb != "refresh":
             raise ValueError(verb)
         draft = await workflow.get(draft_id, actor)
-        card = draft_card(draft, zone=self.core.zone, network_label=self.core.network_label)
+        card = draft_card(draft, zone=self.core.zone, labels=self.core.label)
         return _card_response(adaptive_card(card))
 
     async def _alert_action(
@@ -298,9 +296,7 @@ class TeamsHandlers:
                 if not replies:  # not an approval reaction (the core decides, normalized)
                     continue
             except OutdatedCard as outdated:
-                card = draft_card(
-                    outdated.draft, zone=self.core.zone, network_label=self.core.network_label
-                )
+                card = draft_card(outdated.draft, zone=self.core.zone, labels=self.core.label)
                 await context.send_activity(_with_card(f"{actor.name or 'You'}: {outdated}", card))
             except ChatOpsError as error:
                 await context.send_activity(plain_message(f"{actor.name or 'You'}: {error}"))

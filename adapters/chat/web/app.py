@@ -34,7 +34,7 @@ async def healthz(request: web.Request) -> web.Response:
     """503 when the database does not answer; 200 otherwise, with every degraded part
     (a failing job, a stopped poller, a chat platform refusing alerts) named in `checks`."""
     service = request.app[SERVICE_KEY]
-    checks: dict[str, str] = {"network": service.core.network_label.lower()}
+    checks: dict[str, str] = {"network": ", ".join(service.networks.networks())}
     status = 200
     try:
         await service.db.ping()
@@ -45,7 +45,7 @@ async def healthz(request: web.Request) -> web.Response:
     problems = service.health.snapshot() if service.health is not None else {}
     for pollers, _ in service.pollers:
         if pollers.stopped:
-            problems[f"listening:{service.social.network}"] = f"stopped: {pollers.stopped}"
+            problems[f"listening:{pollers.social.network}"] = f"stopped: {pollers.stopped}"
     checks.update(problems)
     healthy = status == 200 and not problems
     body = {"status": "ok" if healthy else "degraded", "checks": checks}

@@ -27,6 +27,7 @@ from chatops.storage.tables import SandboxPostRow
 
 class SandboxNetwork:
     network = NETWORK
+    kind = "x"
     label = "Sandbox"
 
     def __init__(

@@ -70,6 +70,7 @@ _STATUS_ID = re.compile(r"(?:^|/status(?:es)?/)(\d{5,25})(?:[/?#]|$)")
 
 class XNetwork:
     network = NETWORK
+    kind = "x"
     label = "X"
 
     def __init__(
