@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 from adapters.chat.slack.integration import SlackIntegration, slack_configured
 from adapters.chat.teams.configured import teams_configured
 from adapters.social.sandbox.feed import demo_feed
-from adapters.social.sandbox.network import SandboxNetwork
+from adapters.social.sandbox.network import sandbox_connections
 from chatops.access.authz import RolePolicy
 from chatops.access.roles import RoleAdmin
 from chatops.chat.notify import Notifier
@@ -177,16 +177,7 @@ def build_service(
     clock = clock or SystemClock()
     db = Database(settings.database_url)
     image_sources = settings.image_sources
-    connections: list[Connection]
-    if settings.uses_sandbox:
-        sandbox = SandboxNetwork(db=db, clock=clock, feed=demo_feed() if feed is None else feed)
-        connections = [Connection(sandbox)]
-    else:
-        from adapters.social.x.network import XNetwork
-
-        connections = [
-            Connection(XNetwork(settings, db=db, clock=clock, image_sources=image_sources))
-        ]
+    connections = _connections(settings, db=db, clock=clock, feed=feed)
     networks = Networks(connections)
     notifier = Notifier(
         {},
@@ -304,6 +295,18 @@ def _source(poller: MentionPoller | SearchPollers) -> str:
     return (
         poller.source if isinstance(poller, MentionPoller) else f"{poller.social.network}:searches"
     )
+
+
+def _connections(
+    settings: Settings, *, db: Database, clock: Clock, feed: Sequence[Mention] | None
+) -> list[Connection]:
+    """Every network port the settings configure, each with its accounts' options: the
+    sandbox's networks, or the real networks' accounts."""
+    if settings.uses_sandbox:
+        return sandbox_connections(db=db, clock=clock, feed=demo_feed() if feed is None else feed)
+    from adapters.social.x.accounts import x_connections
+
+    return x_connections(settings, db=db, clock=clock, image_sources=settings.image_sources)
 
 
 def _mentions_source(port: SocialPort, *, first: bool) -> str:

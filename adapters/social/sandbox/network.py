@@ -19,6 +19,7 @@ from sqlalchemy.exc import IntegrityError
 
 from adapters.social.sandbox.feed import CITY_ACCOUNTS, NETWORK, post_url
 from chatops.domain.types import Mention
+from chatops.networks import Connection
 from chatops.ports import MentionBatch, PublishedPost, PublishRequest
 from chatops.runtime.clock import Clock
 from chatops.storage.database import Database
@@ -120,6 +121,11 @@ class SandboxNetwork:
     def _post(self, row: SandboxPostRow) -> PublishedPost:
         external_id = f"sbp-{row.id}"
         return PublishedPost(external_id=external_id, url=post_url(row.account, external_id))
+
+
+def sandbox_connections(*, db: Database, clock: Clock, feed: Sequence[Mention]) -> list[Connection]:
+    """The sandbox's networks, for `make run` and the tests: nothing leaves the machine."""
+    return [Connection(SandboxNetwork(db=db, clock=clock, feed=feed))]
 
 
 def _position(cursor: str | None) -> tuple[int, int]:
