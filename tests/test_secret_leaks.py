@@ -172,7 +172,7 @@ def fast_x(service: Any) -> None:
 def mention_poller(service: Any) -> MentionPoller:
     return MentionPoller(
         db=service.db,
-        networks=service.networks,
+        social=service.social,
         pipeline=service.pipeline,
         source="x:mentions",
         batch_size=10,

@@ -56,7 +56,7 @@ def poller(chat, batch: int = 100) -> MentionPoller:  # type: ignore[no-untyped-
     service = chat.service
     return MentionPoller(
         db=service.db,
-        networks=service.networks,
+        social=service.social,
         pipeline=service.pipeline,
         source="x:mentions",
         batch_size=batch,
