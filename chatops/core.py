@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 from chatops.access.authz import RolePolicy
 from chatops.access.roles import RoleAdmin
 from chatops.chat.notify import Notifier
+from chatops.drafts.channel_targets import ChannelDefaults
 from chatops.drafts.image_sources import ImageSources
 from chatops.drafts.workflow import DraftWorkflow
 from chatops.listening.curation import Curation
@@ -30,6 +31,7 @@ class Core:
     roles: RoleAdmin
     alerts: AlertDesk
     curation: Curation
+    targets: ChannelDefaults
     image_sources: ImageSources = field(default_factory=ImageSources)
 
     def label(self, network: str) -> str:

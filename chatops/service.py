@@ -25,6 +25,7 @@ from chatops.chat.notify import Notifier
 from chatops.core import Core
 from chatops.domain.types import Mention
 from chatops.drafts.agency_policy import compliance_rules
+from chatops.drafts.channel_targets import ChannelDefaults
 from chatops.drafts.publisher import Publisher
 from chatops.drafts.workflow import DraftWorkflow
 from chatops.listening.alert_cap import AlertCap
@@ -224,6 +225,7 @@ def build_service(
         curation=Curation(
             db=db, clock=clock, policy=policy, changed=scorers.invalidate, compliance=compliance
         ),
+        targets=ChannelDefaults(db=db, clock=clock, networks=networks, policy=policy),
         image_sources=image_sources,
     )
     publisher = Publisher(

@@ -33,6 +33,11 @@ async def post(ctx: CommandContext, invocation: Invocation, args: str) -> list[R
     options, text = take_options(args, OPTIONS, f"`{POST_EXAMPLE}`", repeatable=MEDIA_OPTIONS)
     if not text:
         raise InvalidInput("There is no text to post.", hint=f"Example: `{POST_EXAMPLE}`")
+    if "--to" in options and "--account" in options:
+        raise InvalidInput(
+            "Use `--to` or `--account`, not both: `--to` names every target.",
+            hint="Example: `/post --to x:@PortAlderCity,mastodon Road closed on Main St.`",
+        )
     scheduled = None
     if "--at" in options:
         scheduled = parse_when(options["--at"], now=ctx.core.clock.now(), zone=ctx.core.zone)
@@ -103,6 +108,9 @@ def _receipt(ctx: CommandContext, draft: Draft, shown: Shown) -> Reply:
     plural = "approval" if needs == 1 else "distinct approvals"
     text = f"{kind} {draft.id} created; it needs {needs} {plural} before it is published."
     lines = []
+    if len(draft.targets) > 1:
+        keys = ", ".join(t.key for t in draft.targets)
+        lines.append(f"One approval publishes it to all {len(draft.targets)} targets: {keys}.")
     if draft.scheduled_at is not None:
         when = format_local(draft.scheduled_at, ctx.core.zone)
         lines.append(f"Once approved it will be published {when}.")
@@ -115,9 +123,10 @@ VERBS = [
     Verb(
         "post",
         "",
-        "/post [--account @handle] [--at WHEN] [--image URL --alt TEXT] TEXT",
-        "Draft a new post; WHEN is natural language in the agency's time zone; every image "
-        "needs alt text.",
+        "/post [--to TARGETS] [--at WHEN] [--image URL --alt TEXT] TEXT",
+        "Draft a new post to accounts (`x:@PortAlderCity`), networks (`mastodon`) or `all` "
+        "(default: the channel's targets); WHEN is natural language in the agency's time "
+        "zone; every image needs alt text.",
         POST_EXAMPLE,
         post,
     ),

@@ -36,7 +36,12 @@ def _queue_line(ctx: CommandContext, draft: Draft) -> str:
         status += f", {len(draft.approvals)}/{draft.required_approvals} approvals"
     if draft.scheduled_at is not None and draft.state in (DraftState.PENDING, DraftState.APPROVED):
         status += f", scheduled {format_local(draft.scheduled_at, ctx.core.zone)}"
-    return f"#{draft.id} [{status}] @{draft.account} by {draft.author}: {text}"
+    if draft.partly_published:
+        status = draft.summary
+    where = (
+        ", ".join(t.key for t in draft.targets) if len(draft.targets) > 1 else f"@{draft.account}"
+    )
+    return f"#{draft.id} [{status}] {where} by {draft.author}: {text}"
 
 
 async def show(ctx: CommandContext, invocation: Invocation, args: str) -> list[Reply]:
@@ -139,8 +144,10 @@ async def alt(ctx: CommandContext, invocation: Invocation, args: str) -> list[Re
 
 
 async def retry(ctx: CommandContext, invocation: Invocation, args: str) -> list[Reply]:
-    draft_id, _ = _draft_id(args, "retry", "/social retry 3")
-    outcome = await ctx.core.workflow.retry(invocation.actor, draft_id)
+    """Retry what failed: every failed target, or only the one named."""
+    draft_id, rest = _draft_id(args, "retry", "/social retry 3")
+    target = rest.split()[0] if rest.split() else None
+    outcome = await ctx.core.workflow.retry(invocation.actor, draft_id, target)
     return [Reply(outcome.message)]
 
 
@@ -255,8 +262,8 @@ VERBS = [
     Verb(
         "social",
         "retry",
-        "/social retry ID",
-        "Queue a failed publication again.",
+        "/social retry ID [TARGET]",
+        "Queue a failed publication again: every failed target, or only TARGET.",
         "/social retry 3",
         retry,
     ),

@@ -53,7 +53,8 @@ class Conversation:
             clock=clock,
             open_platforms={PLATFORM} if open_console else (),
         )
-        await service.social.start()
+        for port in service.networks.ports:
+            await port.start()
         out = io.StringIO()
         console = chat(out, reaction="white_check_mark")
         session = ConsoleSession(
