@@ -113,6 +113,23 @@ async def test_crash_between_publish_and_record_does_not_post_twice(converse) ->
     assert draft.published_url == (await chat.service.social.posts())[0][0].url
 
 
+async def test_a_retry_after_giving_up_asks_the_network_before_sending_again(converse) -> None:
+    """The last attempt timed out after sending: the post may exist. An approver's retry
+    must find it rather than post it a second time."""
+    chat = await converse(user="alice", publish_max_attempts=1)
+    await approve_without_publishing(chat)
+    flaky = FlakyNetwork(chat.service.social, ["timeout-after"])
+    chat.service.publisher.networks = Networks([Connection(flaky)])
+    await chat.service.publisher.run_once()
+    assert (await chat.service.core.workflow.get(1)).state is DraftState.FAILED
+    assert len(await chat.service.social.posts()) == 1
+    said = await chat.say("/as bob", "/social retry 1")
+    assert "queued for publication again" in said
+    assert flaky.publish_calls == 1
+    assert len(await chat.service.social.posts()) == 1
+    assert (await chat.service.core.workflow.get(1)).state is DraftState.PUBLISHED
+
+
 async def test_transient_failures_back_off_then_publish(converse) -> None:
     chat = await converse(user="alice")
     await approve_without_publishing(chat)

@@ -75,10 +75,13 @@ class OutboxStore:
                 )
             )
         else:
+            # A publication attempted before (a retry after it failed) may have reached the
+            # network: counting that attempt makes the next claim ask the network first.
+            tried = row.revision == revision and row.attempts > 0
             row.revision = revision
             row.status = PENDING
             row.due_at = due_at
-            row.attempts = 0
+            row.attempts = 1 if tried else 0
             row.claimed_by = None
             row.lease_until = None
             row.last_error = None
