@@ -20,7 +20,9 @@ network then refuses. So each kind says how it counts, as its servers do:
 Grapheme clusters come from `regex`'s \\X (Unicode's extended grapheme clusters, kept up to
 date with Unicode): a family emoji joined by ZWJ, a flag, or an "e" with a combining accent
 count 1. Every count here is one pass over the text, so 2,000 combining marks cost no more
-than 2,000 letters.
+than 2,000 letters. (\\X alone is quadratic on a run of regional indicators, the letters of
+flags: it looks back over the run for each one to pair them. A run is split after each
+pair, where a cluster always ends, and \\X sees the pieces.)
 """
 
 from __future__ import annotations
@@ -42,6 +44,8 @@ MASTODON_LINK_WEIGHT = 23
 BLUESKY_MAX_BYTES = 3_000
 
 _GRAPHEME = regex.compile(r"\X")
+_FLAG_LETTERS = re.compile("[\U0001f1e6-\U0001f1ff]{3,}")
+r"""A run of regional indicators long enough to cost \X a look back (see the docstring)."""
 # Mastodon counts only links with a scheme (extract_url_without_protocol: false). A link ends
 # at whitespace; the punctuation that usually follows one is left outside it and counted,
 # so the count errs towards "too long".
@@ -96,12 +100,12 @@ def graphemes(text: str) -> int:
     """The number of user-perceived characters (extended grapheme clusters) in `text`."""
     if text.isascii() and "\r\n" not in text:
         return len(text)
-    return sum(1 for _ in _GRAPHEME.finditer(text))
+    return sum(1 for _ in _cluster_starts(text, 0, len(text)))
 
 
 def bluesky_count(text: str, limit: int) -> Counted:
     """Graphemes of the whole text, as Bluesky's maxGraphemes counts them."""
-    return _fit(((match.start(), 1) for match in _GRAPHEME.finditer(text)), text, limit)
+    return _fit(_grapheme_units(text, 0, len(text)), text, limit)
 
 
 def mastodon_count(text: str, limit: int) -> Counted:
@@ -134,8 +138,24 @@ def _plain_units(text: str, start: int, end: int) -> Iterator[tuple[int, int]]:
 
 
 def _grapheme_units(text: str, start: int, end: int) -> Iterator[tuple[int, int]]:
-    for match in _GRAPHEME.finditer(text, start, end):
-        yield match.start(), 1
+    for cluster in _cluster_starts(text, start, end):
+        yield cluster, 1
+
+
+def _cluster_starts(text: str, start: int, end: int) -> Iterator[int]:
+    """Where each grapheme cluster of text[start:end] starts, in one pass: a run of flag
+    letters is cut after each pair, where a cluster ends whatever surrounds it."""
+    position = start
+    for run in _FLAG_LETTERS.finditer(text, start, end):
+        for cut in range(run.start() + 2, run.end(), 2):
+            yield from _starts_in(text, position, cut)
+            position = cut
+    yield from _starts_in(text, position, end)
+
+
+def _starts_in(text: str, start: int, end: int) -> Iterator[int]:
+    for match in _GRAPHEME.finditer(text[start:end]):
+        yield start + match.start()
 
 
 def _fit(units: Iterator[tuple[int, int]], text: str, limit: int) -> Counted:
