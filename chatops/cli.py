@@ -16,7 +16,8 @@ from pydantic import ValidationError
 
 from chatops.domain.errors import InvalidInput
 from chatops.drafts.compliance import ComplianceRules
-from chatops.drafts.policy import NETWORK_LIMITS, PolicyResult, require_checkable
+from chatops.drafts.network_rules import KINDS
+from chatops.drafts.policy import PolicyResult, require_checkable
 from chatops.runtime.logs import configure_logging
 from chatops.runtime.settings import Settings
 from chatops.storage.database import (
@@ -101,7 +102,16 @@ def _parser() -> argparse.ArgumentParser:
 
     check_cmd = sub.add_parser("check", help="policy findings for a text, as a card shows them")
     check_cmd.add_argument(
-        "--network", default="x", choices=sorted(NETWORK_LIMITS), help="whose rules (default: x)"
+        "--network",
+        default="x",
+        choices=[*KINDS, "sandbox"],
+        help="the kind of network whose rules apply (default: x; sandbox is x)",
+    )
+    check_cmd.add_argument(
+        "--max-chars",
+        type=int,
+        metavar="N",
+        help="the text limit instead of the network's usual one (a Mastodon instance's own)",
     )
     check_cmd.add_argument("text", nargs="+", help="the text of a post, as it would be drafted")
     check_cmd.set_defaults(run=_check)
@@ -271,13 +281,20 @@ async def _check(settings: Settings, args: argparse.Namespace) -> int:
 
     text = " ".join(args.text)
     require_checkable(text)  # refused before the database is touched
+    if args.max_chars is not None and args.max_chars < 1:
+        raise InvalidInput(
+            f"--max-chars must be at least 1, not {args.max_chars}.",
+            hint="Give the instance's own limit, e.g. `--max-chars 1000`.",
+        )
     try:
         rules = compliance_rules(settings)
     except ValueError as error:  # phonenumbers does not know a region
         raise InvalidInput(f"CHATOPS_PHONE_REGIONS: {error}") from None
     result: PolicyResult | None = None
     try:
-        result = await asyncio.wait_for(_agency_check(settings, rules, text, args.network), DB_WAIT)
+        result = await asyncio.wait_for(
+            _agency_check(settings, rules, text, args.network, args.max_chars), DB_WAIT
+        )
     except _NoDatabase as error:
         problem = str(error)
     except SchemaOutOfDate:
@@ -290,7 +307,7 @@ async def _check(settings: Settings, args: argparse.Namespace) -> int:
             "The agency's sensitive terms and the public contacts added in chat could not be "
             f"read ({problem}); not checked."
         )
-        result = check_text(text, args.network, rules, ())
+        result = check_text(text, args.network, rules, (), max_chars=args.max_chars)
     print(f"{result.weighted_length}/{result.limit} characters on {args.network}.")
     if not result.findings:
         print("No findings: this text can be approved.")
@@ -307,7 +324,7 @@ class _NoDatabase(Exception):
 
 
 async def _agency_check(
-    settings: Settings, rules: ComplianceRules, text: str, network: str
+    settings: Settings, rules: ComplianceRules, text: str, network: str, max_chars: int | None
 ) -> PolicyResult:
     """The check as a draft's card makes it, reading the agency's lists from the database."""
     from chatops.drafts.agency_policy import AgencyPolicy
@@ -316,7 +333,7 @@ async def _agency_check(
     db = Database(settings.database_url)
     try:
         await db.ensure_schema(allow_fresh_sqlite_upgrade=False)
-        return await AgencyPolicy(db, rules).check(text, network)
+        return await AgencyPolicy(db, rules).check(text, network, max_chars=max_chars)
     finally:
         await db.dispose()
 

@@ -42,15 +42,18 @@ def check_text(
     rules: ComplianceRules,
     terms: Sequence[SensitiveTerm],
     contacts: Sequence[Contact] = (),
+    *,
+    max_chars: int | None = None,
 ) -> PolicyResult:
     """The text's findings under `rules` with the agency's `terms` and with `contacts` as
-    public as the settings' own, as posted on `network`.
+    public as the settings' own, as posted on a network of kind `network` ("x",
+    "mastodon", "bluesky"), whose text limit `max_chars` replaces when given.
 
-    The sandbox stands in for X, so it is held to X's rules. Images are not looked at:
-    a draft's caller adds their findings, which it knows."""
+    The old "sandbox" network stands in for X, so it is held to X's rules. Images are not
+    looked at: a draft's caller adds their findings, which it knows."""
     network = "x" if network == "sandbox" else network
     agency = replace(rules, terms=tuple(terms), public_contacts=rules.public_contacts | contacts)
-    return check(text, network, (), agency)
+    return check(text, network, (), agency, max_chars=max_chars)
 
 
 @dataclass(frozen=True)
@@ -61,9 +64,15 @@ class AgencyPolicy:
     rules: ComplianceRules = DEFAULT_RULES
 
     async def check(
-        self, text: str, network: str, *, session: AsyncSession | None = None
+        self,
+        text: str,
+        network: str,
+        *,
+        session: AsyncSession | None = None,
+        max_chars: int | None = None,
     ) -> PolicyResult:
-        """The findings a draft card shows for `text` (its images aside).
+        """The findings a draft card shows for `text` (its images aside) on a network of
+        kind `network`, with `max_chars` as its text limit when given.
 
         The lists are read in a short transaction of their own unless the caller already
         holds one, and the check (CPU work) runs after it has ended, so the database is not
@@ -75,7 +84,7 @@ class AgencyPolicy:
                 terms, contacts = await _lists(ListStore(own))
         else:
             terms, contacts = await _lists(ListStore(session))
-        return check_text(text, network, self.rules, terms, contacts)
+        return check_text(text, network, self.rules, terms, contacts, max_chars=max_chars)
 
 
 async def _lists(lists: ListStore) -> tuple[list[SensitiveTerm], list[Contact]]:
