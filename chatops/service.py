@@ -7,6 +7,7 @@ singletons to reach for.
 from __future__ import annotations
 
 import asyncio
+import functools
 import os
 import socket
 import uuid
@@ -101,7 +102,7 @@ class Service:
 
     def add_network_pollers(self) -> None:
         """Listen on the real networks: each port's mentions (each X account has its own
-        port), and one search per subscription on each network."""
+        port), and each distinct search once per network, not once per account."""
         interval = self.settings.x_poll_seconds
         searched: set[str] = set()
         for port in self.networks.ports:
@@ -123,8 +124,12 @@ class Service:
                 pipeline=self.pipeline,
                 notifier=self.notifier,
                 batch_size=100,
+                accounts=functools.partial(self._handles_on, port.network),
             )
             self.pollers.append((searches, interval))
+
+    def _handles_on(self, network: str) -> list[str]:
+        return [a.handle for a in self.networks.accounts() if a.network == network]
 
     def jobs(self) -> list[Job]:
         """The background work of every way the bot runs (`serve`, `worker`, the console):
@@ -141,7 +146,7 @@ class Service:
 
     def workers(self) -> Workers:
         jobs = self.jobs()
-        jobs += [Job(f"poller:{_source(p)}", p.poll_once, every) for p, every in self.pollers]
+        jobs += [Job(f"poller:{p.source}", p.poll_once, every) for p, every in self.pollers]
         return Workers(jobs, self.health)
 
     def drain_jobs(self) -> Workers:
@@ -273,6 +278,7 @@ def build_service(
                 zone=settings.zone,
             ),
             on_alerts=alerts_due.set,
+            network_kinds=functools.partial(_kind, networks),
         ),
         digests=Digests(db=db, clock=clock, notifier=notifier, zone=settings.zone),
         spikes=SpikeWatch(
@@ -293,12 +299,6 @@ def build_service(
     return service
 
 
-def _source(poller: MentionPoller | SearchPollers) -> str:
-    return (
-        poller.source if isinstance(poller, MentionPoller) else f"{poller.social.network}:searches"
-    )
-
-
 def _connections(
     settings: Settings, *, db: Database, clock: Clock, feed: Sequence[Mention] | None
 ) -> list[Connection]:
@@ -317,6 +317,12 @@ def _mentions_source(port: SocialPort, *, first: bool) -> str:
     if first or not port.accounts:
         return f"{port.network}:mentions"
     return f"{port.network}:@{port.accounts[0]}:mentions"
+
+
+def _kind(networks: Networks, network: str) -> str:
+    """Whose rules a network follows, for `network:` in rules; a network no longer
+    configured is only its own name."""
+    return network if networks.network_port(network) is None else networks.kind(network)
 
 
 def _worker_id() -> str:

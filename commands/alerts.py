@@ -14,6 +14,8 @@ PREVIEW = 90
 GRAMMAR = (
     'Words and "quoted phrases"; OR (or a comma), AND (or a space), NOT (or -), parentheses; '
     f"from:handle, lang:xx, is:question, sentiment:{'|'.join(SENTIMENTS)}, "
+    "network:NAME (a network or its kind: x, mastodon, bluesky), account:@handle (the "
+    "agency's account it was addressed to), "
     f"min_score:N (0-100; without it every match is relayed), mode:{'|'.join(MODES)}."
 )
 

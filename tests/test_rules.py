@@ -134,7 +134,7 @@ ERRORS = [
         "frm:maria",
         0,
         'Unknown field "frm:" at position 0; fields are from:, lang:, is:, sentiment:, '
-        "min_score:, mode:.",
+        "network:, account:, min_score:, mode:.",
     ),
     ("flood http://x", 6, 'Unknown field "http:" at position 6'),
     ("from:", 0, "from: needs a handle, e.g. from:maria (position 0)."),

@@ -157,7 +157,7 @@ alerts = st.builds(
 @settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(alert=alerts)
 def test_alert_cards_in_every_state_are_valid_teams_cards(alert: Alert) -> None:
-    content = assert_teams_accepts(alert_card(alert, zone=ZONE, network_label="X"))
+    content = assert_teams_accepts(alert_card(alert, zone=ZONE, labels=lambda network: "X"))
     links = [
         node["selectAction"]["url"]
         for node in _runs(content)

@@ -173,23 +173,26 @@ def _sandbox(network: str) -> bool:
     return network.lower().startswith("sandbox")
 
 
-def alert_card(alert: Alert, *, zone: ZoneInfo, network_label: str) -> Card:
-    """A relayed mention: who said what, where, when, and why this channel sees it."""
+def alert_card(alert: Alert, *, zone: ZoneInfo, labels: NetworkLabels) -> Card:
+    """A relayed mention: who said what, to which of the agency's accounts on which network,
+    when, and why this channel sees it. The account is who a reply will come from."""
     mention = alert.mention.mention
     author = mention.author
+    network_label = labels(mention.network)
     who = f"@{author.handle}"
     if author.name:
         who = f"{author.name} ({who})"
     reach = f"{author.followers:,} followers" + (", verified" if author.verified else "")
     fields = [
         CardField("From", f"{who}, {reach}"),
+        CardField("To", _addressed_to(mention.account, network_label)),
         CardField("When", format_local(mention.created_at, zone)),
         CardField("Why", "matched " + ", ".join(alert.matched) if alert.matched else "subscribed"),
         CardField("Score", _score(alert)),
         CardField.of("Status", *_alert_status(alert)),
     ]
     if mention.language and mention.language != "en":
-        fields.insert(2, CardField("Language", mention.language))
+        fields.insert(3, CardField("Language", mention.language))
     if alert.repeats:
         fields.append(CardField("Reposts", f"reposted or quoted {alert.repeats} more time(s)"))
     title = "Question" if alert.is_question else "Mention"
@@ -201,8 +204,19 @@ def alert_card(alert: Alert, *, zone: ZoneInfo, network_label: str) -> Card:
         fields=tuple(fields),
         actions=_alert_actions(alert),
         link=mention.url,
-        badge="SANDBOX" if network_label.lower() == "sandbox" else "",
+        badge="SANDBOX" if _sandbox(mention.network) else "",
         footer=f"Reply with `/reply {mention.external_id} TEXT`",
+    )
+
+
+def _addressed_to(account: str, network_label: str) -> str:
+    """`@PortAlderWater on Sandbox Mastodon`, or, for a search hit that names none of the
+    agency's accounts, where it was found and who would answer it."""
+    if account:
+        return f"@{account} on {network_label}"
+    return (
+        f"Found by search on {network_label}; it names none of our accounts, so a reply "
+        "goes from the default account there"
     )
 
 

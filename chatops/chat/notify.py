@@ -94,9 +94,7 @@ class Notifier:
         chat = self.chats.get(alert.channel.platform)
         if chat is None or alert.message is None:
             return
-        card = alert_card(
-            alert, zone=self.zone, network_label=self.label(alert.mention.mention.network)
-        )
+        card = alert_card(alert, zone=self.zone, labels=self.label)
         try:
             await chat.update_card(alert.message, card)
         except Exception:

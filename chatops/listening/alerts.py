@@ -110,11 +110,7 @@ class AlertDelivery:
 
     async def _post(self, alert: Alert) -> str:
         chat = self.notifier.chats[alert.channel.platform]
-        card = alert_card(
-            alert,
-            zone=self.notifier.zone,
-            network_label=self.notifier.label(alert.mention.mention.network),
-        )
+        card = alert_card(alert, zone=self.notifier.zone, labels=self.notifier.label)
         return (await chat.post_card(alert.channel, card)).message_id
 
     async def channel_lost(self, alert: Alert, reason: str) -> None:

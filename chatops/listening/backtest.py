@@ -22,7 +22,7 @@ from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
 from chatops.domain.types import Mention
 from chatops.listening.alert_cap import MINUTE, AlertCap
-from chatops.listening.monitoring import facts_of, root_key
+from chatops.listening.monitoring import NetworkKinds, facts_of, root_key, same_name
 from chatops.listening.rules import Rule, evaluate, format_rule, parse_rule
 from chatops.listening.scoring import Scorer, ScoreWeights, default_urgent_terms
 from chatops.listening.spikes import SpikeSettings, SpikeState, assess, step
@@ -127,8 +127,12 @@ def backtest(
     poll_seconds: float = 30.0,
     spikes: SpikeSettings | None = None,
     progress: Callable[[int], None] = lambda done: None,
+    network_kinds: NetworkKinds = same_name,
 ) -> list[RuleReport]:
-    """Raises `RuleError` (with its position) for a rule that does not parse."""
+    """Raises `RuleError` (with its position) for a rule that does not parse.
+
+    `network_kinds` is the live registry's, so `network:mastodon` finds in the file what
+    it would find live."""
     cap = AlertCap(per_minute=per_minute, urgent_score=urgent_score)
     parsed = [
         (parse_rule(text), RuleReport(format_rule(parse_rule(text)), SimulatedCap(cap)))
@@ -154,7 +158,7 @@ def backtest(
             _poll(parsed, next_poll)
             next_poll += poll * (1 + (mention.created_at - next_poll) // poll)
         scored = scorer.score(mention)
-        facts = facts_of(mention, scored)
+        facts = facts_of(mention, scored, network_kinds)
         for rule, report in parsed:
             if evaluate(rule, facts) is not None:
                 _route(rule, report, mention, scored.score)

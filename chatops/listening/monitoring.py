@@ -94,8 +94,19 @@ class ScorerSource:
         return scorer
 
 
+NetworkKinds = Callable[[str], str]
+"""A network's kind by its configured name (`sandbox-mastodon` -> `mastodon`), for the
+rules' `network:` field; the composition root passes the registry's."""
+
+
+def same_name(network: str) -> str:
+    """The kind of a network nobody said more about: its own name."""
+    return network
+
+
 class MentionPipeline:
-    """`on_alerts` is told when new alerts are queued, so delivery need not wait a beat."""
+    """`on_alerts` is told when new alerts are queued, so delivery need not wait a beat;
+    `network_kinds` tells rules which kind each network is, for `network:`."""
 
     def __init__(
         self,
@@ -105,12 +116,14 @@ class MentionPipeline:
         scorers: ScorerSource,
         policy: RoutingPolicy | None = None,
         on_alerts: Callable[[], None] = lambda: None,
+        network_kinds: NetworkKinds = same_name,
     ) -> None:
         self.db = db
         self.clock = clock
         self.scorers = scorers
         self.policy = policy or RoutingPolicy()
         self.on_alerts = on_alerts
+        self.network_kinds = network_kinds
         self._rules: dict[tuple[int, str], Rule | None] = {}
 
     async def ingest(
@@ -162,7 +175,7 @@ class MentionPipeline:
         matches: list[_Match] = []
         for mention in stored:
             scored = scores[(mention.mention.network, mention.mention.external_id)]
-            matches += _matches(mention, scored, rules)
+            matches += _matches(mention, scored, rules, self.network_kinds)
         if not matches:
             return IngestResult(received, len(stored), 0)
         roots = {root_key(m.mention) for m, _, _, _, _ in matches}
@@ -258,7 +271,7 @@ def _count_repeat(alert: AlertRow | dict[str, object]) -> None:
         alert["repeats"] = int(str(alert["repeats"])) + 1
 
 
-def facts_of(mention: Mention, scored: Scored) -> Facts:
+def facts_of(mention: Mention, scored: Scored, kinds: NetworkKinds = same_name) -> Facts:
     return Facts(
         text=mention.text,
         author=mention.author.handle.lower(),
@@ -266,6 +279,9 @@ def facts_of(mention: Mention, scored: Scored) -> Facts:
         sentiment=scored.sentiment,
         is_question=scored.is_question,
         score=scored.score,
+        network=mention.network.lower(),
+        network_kind=kinds(mention.network).lower(),
+        account=mention.account.lower().removeprefix("@"),
     )
 
 
@@ -276,11 +292,14 @@ _Match = tuple[StoredMention, Subscription, Rule, tuple[str, ...], list[Subscrip
 
 
 def _matches(
-    mention: StoredMention, scored: Scored, rules: Sequence[tuple[Subscription, Rule]]
+    mention: StoredMention,
+    scored: Scored,
+    rules: Sequence[tuple[Subscription, Rule]],
+    kinds: NetworkKinds,
 ) -> list[_Match]:
     """One match per channel, so a channel hears a mention once, naming all its rules that
     matched: each rule's own count must include mentions an earlier rule also matched."""
-    facts = facts_of(mention.mention, scored)
+    facts = facts_of(mention.mention, scored, kinds)
     found: dict[tuple[str, str, str], _Match] = {}
     for subscription, rule in rules:
         reasons = evaluate(rule, facts)

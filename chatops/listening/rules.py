@@ -25,7 +25,13 @@ Normalisation, chosen so that `parse_rule(format_rule(rule)) == rule` for every 
   text could not be written as a bare word (it has a space, a `( ) , : "` character, or starts
   with `-`). So `"flood"` parses as `Term("flood", phrase=False)`, while `"-spam"` stays a phrase.
 - Double negation cancels (`NOT -spam` is `spam`); And/Or are flattened and never have one child.
-- Field values are lower-cased; `from:` drops one leading `@`; `lang:` turns `_` into `-`.
+- Field values are lower-cased; `from:` and `account:` drop one leading `@`; `lang:` turns
+  `_` into `-`.
+
+`network:` and `account:` say where a mention was heard: `network:mastodon` matches a
+mention on a network named `mastodon` or on any network of that kind (`sandbox-mastodon`);
+`account:PortAlderWater` matches a mention addressed to that account of the agency. X's
+search cannot filter on either, so they are applied here, after the search.
 - `min_score:` keeps the number (`040` is 40); `mode:` is lower-cased.
 """
 
@@ -41,7 +47,7 @@ from chatops.domain.errors import InvalidInput
 
 EXAMPLE = '/alerts subscribe flood OR "boil water" -spam lang:en min_score:40'
 HINT = f"Example: {EXAMPLE}"
-FIELDS = ("from", "lang", "is", "sentiment")
+FIELDS = ("from", "lang", "is", "sentiment", "network", "account")
 OPTIONS = ("min_score", "mode")
 MODES = ("instant", "digest")
 SENTIMENTS = ("negative", "neutral", "positive")
@@ -51,7 +57,7 @@ _QUOTES = '"“”'
 _BREAKS = frozenset("(),:" + _QUOTES)
 _OPERATORS = frozenset({"OR", "AND", "NOT"})
 _X_FIELDS = frozenset({"from", "lang"})
-_UNKNOWN_FIELD = "fields are from:, lang:, is:, sentiment:, min_score:, mode:."
+_UNKNOWN_FIELD = "fields are from:, lang:, is:, sentiment:, network:, account:, min_score:, mode:."
 
 
 @dataclass(frozen=True)
@@ -64,7 +70,8 @@ class Term:
 
 @dataclass(frozen=True)
 class Field:
-    """A condition on something other than the text: from:, lang:, is:, sentiment:."""
+    """A condition on something other than the text: from:, lang:, is:, sentiment:,
+    network:, account:."""
 
     name: str
     value: str
@@ -116,6 +123,13 @@ class Facts:
     sentiment: str
     is_question: bool
     score: int
+    network: str = ""
+    """The network's configured name (`x`, `sandbox-mastodon`)."""
+    network_kind: str = ""
+    """Whose rules that network follows (`x`, `mastodon`, `bluesky`): `network:mastodon`
+    means every Mastodon-like network, whatever the agency named it."""
+    account: str = ""
+    """The agency's account the mention was addressed to, without `@`; "" for none."""
 
     @cached_property
     def folded(self) -> str:
@@ -227,13 +241,21 @@ _FIELD_VALUES: dict[str, tuple[re.Pattern[str], str]] = {
         re.compile("|".join(SENTIMENTS)),
         f"sentiment: must be {', '.join(SENTIMENTS[:-1])} or {SENTIMENTS[-1]}",
     ),
+    "network": (
+        re.compile(r"[a-z0-9][a-z0-9_-]*"),
+        "network: needs a network's name or kind, e.g. network:x or network:mastodon",
+    ),
+    "account": (
+        re.compile(r"[\w.-]+"),
+        "account: needs one of the agency's account handles, e.g. account:PortAlderWater",
+    ),
 }
 
 
 def _field(name: str, raw: str, pos: int) -> Field:
     """Normalise before validating, so whatever is accepted formats back to itself."""
     value = raw.lower()
-    if name == "from":
+    if name in ("from", "account"):
         value = value.removeprefix("@")
     elif name == "lang":
         value = value.replace("_", "-")
@@ -575,6 +597,10 @@ def _holds(leaf: Term | Field, facts: Facts) -> bool:
         return language == leaf.value or language.startswith(leaf.value + "-")
     if leaf.name == "is":
         return facts.is_question
+    if leaf.name == "network":
+        return leaf.value in (facts.network.lower(), facts.network_kind.lower())
+    if leaf.name == "account":
+        return bool(facts.account) and facts.account.lower().removeprefix("@") == leaf.value
     return facts.sentiment.lower() == leaf.value
 
 

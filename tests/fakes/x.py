@@ -347,7 +347,10 @@ class FakeX(FakeServer):
         access_token: str = "at-test",
         access_token_secret: str = "ats-test",
         clock: Callable[[], datetime] | None = None,
+        first_id: int = FIRST_SNOWFLAKE,
     ) -> None:
+        """``first_id``: where tweet ids start, so two fakes (two accounts) never mint the
+        same id, as X never does."""
         super().__init__()
         # The time posts are stamped with: a test on a manual clock passes its clock, so
         # "older than" comparisons never depend on the day the test runs.
@@ -379,7 +382,7 @@ class FakeX(FakeServer):
             )
         }
         self._tweets: dict[str, _Tweet] = {}
-        self._snowflakes = itertools.count(FIRST_SNOWFLAKE)
+        self._snowflakes = itertools.count(first_id)
         self._user_ids = itertools.count(FIRST_USER_ID)
         self._faults: list[_Fault] = []
         self._slow: list[_Slow] = []

@@ -257,8 +257,7 @@ class TeamsHandlers:
         return _card_response(adaptive_card(self._alert_card(alert)))
 
     def _alert_card(self, alert: Alert) -> Card:
-        label = self.core.notifier.label(alert.mention.mention.network)
-        return alert_card(alert, zone=self.core.zone, network_label=label)
+        return alert_card(alert, zone=self.core.zone, labels=self.core.notifier.label)
 
     async def on_reactions_added(self, context: TurnContext, state: TurnState) -> None:
         await self._reactions(context, context.activity.reactions_added or [], added=True)

@@ -45,7 +45,7 @@ async def healthz(request: web.Request) -> web.Response:
     problems = service.health.snapshot() if service.health is not None else {}
     for pollers, _ in service.pollers:
         if pollers.stopped:
-            problems[f"listening:{pollers.social.network}"] = f"stopped: {pollers.stopped}"
+            problems[f"listening:{pollers.source}"] = f"stopped: {pollers.stopped}"
     checks.update(problems)
     healthy = status == 200 and not problems
     body = {"status": "ok" if healthy else "degraded", "checks": checks}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable, Iterator
 from datetime import datetime
 from importlib import resources
@@ -13,6 +14,7 @@ from chatops.domain.types import Mention, MentionAuthor
 
 NETWORK = "sandbox"
 LINK_ROOT = "https://sandbox.invalid"
+_HANDLE = re.compile(r"(?<![\w@])@(\w{1,30})")
 CITY_ACCOUNTS = (
     "PortAlderCity",
     "PortAlderWater",
@@ -28,8 +30,12 @@ def post_url(handle: str, post_id: str) -> str:
 
 
 def mention_from_json(data: dict[str, Any], *, network: str = NETWORK) -> Mention:
-    """One feed line (the same shape `chatops backtest` files use) as a `Mention`."""
+    """One feed line (the same shape `chatops backtest` files use) as a `Mention`.
+
+    Its optional "account" says which city account it is addressed to; without it, the
+    first city account the text names with `@` (older files, hand-written lines)."""
     author = data["author"]
+    text = str(data["text"])
     return Mention(
         network=network,
         external_id=str(data["id"]),
@@ -40,14 +46,24 @@ def mention_from_json(data: dict[str, Any], *, network: str = NETWORK) -> Mentio
             followers=int(author.get("followers", 0)),
             verified=bool(author.get("verified", False)),
         ),
-        text=str(data["text"]),
+        text=text,
         created_at=datetime.fromisoformat(str(data["created_at"]).replace("Z", "+00:00")),
         language=str(data.get("lang", "")),
         kind=str(data.get("kind", "post")),
         refers_to=data.get("refers_to"),
         in_reply_to=data.get("refers_to") if data.get("kind") == "reply" else None,
         metrics={k: int(v) for k, v in dict(data.get("metrics") or {}).items()},
+        account=str(data.get("account") or _named_account(text)).removeprefix("@"),
     )
+
+
+def _named_account(text: str) -> str:
+    """The first of CITY_ACCOUNTS the text names as `@Handle` (any case), as spelled there."""
+    spelled = {handle.lower(): handle for handle in CITY_ACCOUNTS}
+    for handle in _HANDLE.findall(text):
+        if handle.lower() in spelled:
+            return spelled[handle.lower()]
+    return ""
 
 
 def read_feed(lines: Iterable[str]) -> Iterator[Mention]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -22,23 +22,49 @@ TWEET_FIELDS = (
     "public_metrics",
 )
 USER_FIELDS = ("name", "username", "public_metrics", "verified")
-EXPANSIONS = ("author_id",)
+# in_reply_to_user_id brings the replied-to user into `includes.users`: a reply to one of
+# the agency's accounts is addressed to it even when its text names nobody.
+EXPANSIONS = ("author_id", "in_reply_to_user_id")
 KINDS = {"replied_to": "reply", "quoted": "quote", "retweeted": "repost"}
 _URL = re.compile(r"https?://\S+")
+_HANDLE = re.compile(r"(?<![\w@])@(\w{1,15})")
 
 
 def post_url(username: str, post_id: str) -> str:
     return f"{WEB_ROOT}/{username}/status/{post_id}"
 
 
-def mentions_from(page: Mapping[str, Any]) -> list[Mention]:
-    """A page of tweets with `includes.users`, oldest first (X sends newest first)."""
+def mentions_from(
+    page: Mapping[str, Any], *, account: str = "", agency: Collection[str] = ()
+) -> list[Mention]:
+    """A page of tweets with `includes.users`, oldest first (X sends newest first).
+
+    `account`: the page is that account's mentions timeline, so every tweet is addressed
+    to it. Otherwise (a search) each tweet is addressed to the first of the `agency`
+    handles it replies to or names, if any."""
     users = {u["id"]: u for u in (page.get("includes") or {}).get("users", [])}
     tweets = list(page.get("data") or [])
-    return [mention_from(tweet, users) for tweet in reversed(tweets)]
+    return [
+        mention_from(tweet, users, account=account or addressed_to(tweet, users, agency))
+        for tweet in reversed(tweets)
+    ]
 
 
-def mention_from(tweet: Mapping[str, Any], users: Mapping[str, Mapping[str, Any]]) -> Mention:
+def addressed_to(
+    tweet: Mapping[str, Any], users: Mapping[str, Mapping[str, Any]], agency: Collection[str]
+) -> str:
+    """The agency's account a tweet answers (its `in_reply_to_user_id`) or else the first
+    it names with `@`, spelled as the agency spells it; "" for none."""
+    spelled = {handle.lower(): handle for handle in agency}
+    replied = users.get(str(tweet.get("in_reply_to_user_id", "")), {})
+    candidates = [str(replied.get("username") or "")]
+    candidates += _HANDLE.findall(html.unescape(str(tweet.get("text", ""))))
+    return next((spelled[c.lower()] for c in candidates if c.lower() in spelled), "")
+
+
+def mention_from(
+    tweet: Mapping[str, Any], users: Mapping[str, Mapping[str, Any]], *, account: str = ""
+) -> Mention:
     user = users.get(str(tweet.get("author_id", "")), {})
     username = str(user.get("username") or tweet.get("author_id") or "unknown")
     kind, refers_to, in_reply_to = "post", None, None
@@ -71,6 +97,7 @@ def mention_from(tweet: Mapping[str, Any], users: Mapping[str, Mapping[str, Any]
             "replies": int(metrics.get("reply_count", 0)),
             "quotes": int(metrics.get("quote_count", 0)),
         },
+        account=account,
     )
 
 

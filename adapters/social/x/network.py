@@ -40,6 +40,7 @@ from adapters.social.x.mapping import (
     NETWORK,
     TWEET_FIELDS,
     USER_FIELDS,
+    addressed_to,
     first_page_cursor,
     mention_from,
     mentions_from,
@@ -163,7 +164,7 @@ class XNetwork:
             request: Awaitable[Any] = self.reader.get_users_mentions(user_id, **params)
             return request
 
-        return await self._pages("mentions", cursor, page)
+        return await self._pages("mentions", cursor, page, account=self.username or "")
 
     async def search(self, query: str, cursor: str | None, *, limit: int) -> MentionBatch:
         def page(token: str | None) -> Awaitable[Any]:
@@ -171,7 +172,7 @@ class XNetwork:
             request: Awaitable[Any] = self.reader.search_recent_tweets(query, **params)
             return request
 
-        return await self._pages("search", cursor, page)
+        return await self._pages("search", cursor, page, agency=self.accounts)
 
     async def lookup_mention(self, reference: str) -> Mention | None:
         match = _STATUS_ID.search(reference.strip())
@@ -184,7 +185,9 @@ class XNetwork:
         if "data" not in answer:
             return None
         users = {u["id"]: u for u in (answer.get("includes") or {}).get("users", [])}
-        return mention_from(answer["data"], users)
+        return mention_from(
+            answer["data"], users, account=addressed_to(answer["data"], users, self.accounts)
+        )
 
     async def publish(self, request: PublishRequest) -> PublishedPost:
         username = await self._publishing_identity()
@@ -269,9 +272,17 @@ class XNetwork:
         return self.username or ""
 
     async def _pages(
-        self, endpoint: str, cursor: str | None, page: Callable[[str | None], Awaitable[Any]]
+        self,
+        endpoint: str,
+        cursor: str | None,
+        page: Callable[[str | None], Awaitable[Any]],
+        *,
+        account: str = "",
+        agency: Sequence[str] = (),
     ) -> MentionBatch:
-        """Every page newer than `cursor` (only the newest page on a first poll)."""
+        """Every page newer than `cursor` (only the newest page on a first poll); the
+        mentions addressed to `account` (a mentions timeline) or to the `agency` handle
+        each names (a search)."""
         pages: list[dict[str, Any]] = []
         token: str | None = None
         for _ in range(MAX_PAGES):
@@ -280,7 +291,11 @@ class XNetwork:
             token = (answer.get("meta") or {}).get("next_token")
             if not token or cursor is None:
                 break
-        mentions = [mention for answer in reversed(pages) for mention in mentions_from(answer)]
+        mentions = [
+            mention
+            for answer in reversed(pages)
+            for mention in mentions_from(answer, account=account, agency=agency)
+        ]
         return MentionBatch(mentions=mentions, cursor=first_page_cursor(pages, cursor))
 
     async def _read(
