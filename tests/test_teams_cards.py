@@ -115,7 +115,7 @@ drafts = st.builds(
 @settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(draft=drafts, label=st.sampled_from(["X", "Sandbox"]))
 def test_draft_cards_in_every_state_are_valid_teams_cards(draft: Draft, label: str) -> None:
-    content = assert_teams_accepts(draft_card(draft, zone=ZONE, network_label=label))
+    content = assert_teams_accepts(draft_card(draft, zone=ZONE, labels=lambda network: label))
     shown = "\n".join(plain_strings(content))
     # In full, or (for inputs no card can hold) its start and a note saying it is shortened.
     assert draft.text in shown or ("shortened" in shown and draft.text[:20] in shown)
@@ -187,7 +187,7 @@ def cjk_draft(text: str) -> Draft:
 
 
 def test_a_5000_character_cjk_draft_fits_a_teams_card_with_its_text_in_full() -> None:
-    card = draft_card(cjk_draft(CJK), zone=ZONE, network_label="X")
+    card = draft_card(cjk_draft(CJK), zone=ZONE, labels=lambda network: "X")
     content = assert_teams_accepts(card)
     sent = json.dumps(activity_of(card), ensure_ascii=False)
     assert sent.count(CJK) == 1, "the draft text is sent once, in full"
@@ -196,7 +196,9 @@ def test_a_5000_character_cjk_draft_fits_a_teams_card_with_its_text_in_full() ->
 
 def test_a_text_too_long_for_any_card_is_shortened_and_says_so() -> None:
     huge = CJK * 6
-    content = assert_teams_accepts(draft_card(cjk_draft(huge), zone=ZONE, network_label="X"))
+    content = assert_teams_accepts(
+        draft_card(cjk_draft(huge), zone=ZONE, labels=lambda network: "X")
+    )
     shown = "\n".join(plain_strings(content))
     assert huge[:2000] in shown and huge not in shown
     assert "shortened" in shown
