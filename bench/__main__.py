@@ -22,6 +22,7 @@ BENCHMARKS = [
     ("slack_ack", "Slack command ack latency (ms) vs a bare bolt app"),
     ("pipeline", "Mention pipeline throughput (mentions/s) vs plain inserts"),
     ("x_latency", "Mention to alert and approval to publication (s), fake X API"),
+    ("fanout", "Approval to every target live (s), one draft to three networks vs one"),
     ("memory", "Resident memory (MiB), every adapter configured"),
     ("scale_out", "Publication throughput (drafts/s), one vs two worker replicas"),
 ]

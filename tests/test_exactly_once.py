@@ -1,4 +1,5 @@
-"""Exactly once, under faults: hundreds of randomized trials on PostgreSQL.
+"""Exactly once, under faults: hundreds of randomized trials on PostgreSQL, of drafts to
+one target and of cross-posts to two or three (X and two sandbox networks).
 
 Two publisher replicas race for the outbox while approvers approve at the same instant
 (by button and by reaction, with duplicates), workers die between claim and publish and
@@ -20,22 +21,28 @@ from datetime import timedelta
 
 import asyncpg
 import pytest
+from sqlalchemy import select
 
+from adapters.social.sandbox.network import SandboxNetwork
 from chatops.domain.errors import ChatOpsError
 from chatops.domain.types import Actor, ChannelRef, DraftState, Via
 from chatops.drafts.publisher import Publisher, PublishHooks
-from chatops.drafts.workflow import NewDraft
+from chatops.drafts.workflow import DraftWorkflow, NewDraft
+from chatops.networks import Connection, Networks
 from chatops.runtime.clock import ManualClock
 from chatops.service import Service, build_service
 from chatops.storage.audit import AuditLog
 from chatops.storage.database import Database
-from chatops.storage.outbox import Claim
+from chatops.storage.outbox import Claim, OutboxStore
+from chatops.storage.tables import SandboxPostRow
 from tests.conftest import IN_CI, POSTGRES_ADMIN_DSN, START, _run_apart
 from tests.fakes.x import FakeX
 from tests.harness import make_settings
 from tests.private_postgres import PrivatePostgres, PrivatePostgresUnavailable, private_postgres
 
 TRIALS = int(os.environ.get("CHATOPS_FAULT_TRIALS", "300"))
+CROSS_POST_TRIALS = max(3, TRIALS // 3)
+SANDBOX_NETWORKS = ("sbx-mastodon", "sbx-bluesky")
 DB_RESTARTS = 2
 ALICE = Actor("slack", "UALICE", "alice", "C1", "T1")
 BOB = Actor("slack", "UBOB", "bob", "C1", "T1")
@@ -282,3 +289,155 @@ async def _check_invariants(service: Service, fake: FakeX, expected: dict[int, b
             assert draft.state is not DraftState.PUBLISHED
             assert matching == [], draft_id
             assert "published" not in actions and "approved" not in actions, actions
+
+
+@pytest.fixture
+async def cross_rig(rig) -> tuple[Service, FakeX, ManualClock]:  # type: ignore[no-untyped-def]
+    """The rig's X account and two sandbox networks, one registry for the whole service:
+    drafts go to X and one or both sandbox networks."""
+    service, fake, clock = rig
+    (x_port,) = service.networks.ports
+    ports = [x_port]
+    for name in SANDBOX_NETWORKS:
+        sandbox = SandboxNetwork(db=service.db, clock=clock, accounts=tuple(x_port.accounts))
+        sandbox.network = name
+        sandbox.kind = "sandbox"  # `x` in a `--to` names the X account only
+        ports.append(sandbox)
+    networks = Networks([Connection(port) for port in ports])
+    service.networks = networks
+    service.publisher.networks = networks
+    service.core.workflow.networks = networks
+    return service, fake, clock
+
+
+async def test_randomized_trials_publish_each_target_of_a_cross_post_exactly_once(
+    cross_rig,
+) -> None:
+    """Workers die after claiming a target and after sending it, X fails or drops the
+    connection, approvals race: every target of every approved cross-post is published
+    exactly once, and nothing of a cancelled or unapproved one."""
+    service, fake, clock = cross_rig
+    workflow = service.core.workflow
+    tally = Tally()
+    for trial in range(CROSS_POST_TRIALS):
+        rng = random.Random(20261201 + trial)
+        hooks = [
+            CrashingHooks(
+                rng,
+                after_claim_rate=rng.choice([0, 0, 0.3]),
+                after_send_rate=rng.choice([0, 0, 0.3]),
+            )
+            for _ in range(2)
+        ]
+        workers = [replica(service, f"cross{trial}-{n}", hooks[n]) for n in range(2)]
+        expected: dict[int, bool] = {}
+        approvals = []
+        for number in range(rng.randint(1, 2)):
+            x_account = service.networks.accounts()[0].key
+            to = rng.choice(["all", *(f"{x_account} {network}" for network in SANDBOX_NETWORKS)])
+            draft = await workflow.create(
+                ALICE,
+                CHANNEL,
+                NewDraft(text=f"Cross-post {trial}.{number}: shelter at Pier 3.", targets=to),
+            )
+            tally.count(f"{len(draft.targets)} targets")
+            plan = rng.choice(["approve", "approve", "approve", "one_approval", "cancel"])
+            expected[draft.id] = plan == "approve"
+            if plan == "cancel":
+                await workflow.cancel(ALICE, draft.id)
+                continue
+            approvals += _approvals(workflow, rng, draft.id, both=plan == "approve")
+        rng.shuffle(approvals)
+        results = await asyncio.gather(*approvals, return_exceptions=True)
+        assert all(not isinstance(r, Exception) or isinstance(r, ChatOpsError) for r in results), (
+            results
+        )
+
+        network_fault = rng.choice([None, None, "5xx", "drop"])
+        if network_fault == "5xx":
+            fake.server_error("/2/tweets", times=rng.randint(1, 2))
+        elif network_fault == "drop":
+            fake.drop_after_accepting(times=1)
+        if network_fault:
+            tally.count(f"network {network_fault}")
+
+        for _beat in range(40):
+            await asyncio.gather(*(run_replica(w) for w in workers))
+            if await _settled(service, expected):
+                break
+            # Past every lease, and on to the next back-off's end: the trial tests exactly
+            # once, not how long X's back-off lasts after many crashes.
+            async with service.db.transaction() as session:
+                due = await OutboxStore(session).next_due()
+            wait = timedelta(seconds=6)
+            if due is not None and due - clock.now() > wait:
+                wait = due - clock.now() + timedelta(seconds=1)
+            clock.advance(wait)
+            await asyncio.sleep(0.01)
+        for hook in hooks:
+            for crash in hook.crashes:
+                tally.count(f"worker killed {crash.replace('_', ' ')}")
+        await _check_targets(service, fake, expected)
+        tally.trials += 1
+        tally.drafts += len(expected)
+        tally.published += sum(expected.values())
+
+    assert tally.trials == CROSS_POST_TRIALS
+    for fault in (
+        "worker killed after claim",
+        "worker killed after send",
+        "network drop",
+        "network 5xx",
+        "2 targets",
+        "3 targets",
+    ):
+        assert tally.faults.get(fault, 0) > 0, (fault, tally.faults)
+    summary = f"{tally.trials} trials, {tally.drafts} cross-posts, {tally.published} published"
+    print(f"\nexactly-once per target: {summary}; faults: {tally.faults}")
+
+
+def _approvals(
+    workflow: DraftWorkflow, rng: random.Random, draft_id: int, *, both: bool
+) -> list[object]:
+    """Bob's approval (sometimes by button and reaction both), and Carol's when `both`
+    (sometimes delivered twice)."""
+    approvals = [workflow.approve(BOB, draft_id, Via.BUTTON, seen_revision=1)]
+    if rng.random() < 0.5:
+        approvals.append(workflow.approve(BOB, draft_id, Via.REACTION, seen_revision=1))
+    if both:
+        approvals.append(workflow.approve(CAROL, draft_id, Via.REACTION, seen_revision=1))
+        if rng.random() < 0.5:
+            approvals.append(workflow.approve(CAROL, draft_id, Via.REACTION, seen_revision=1))
+    return approvals
+
+
+async def _check_targets(service: Service, fake: FakeX, expected: dict[int, bool]) -> None:
+    """Each target of an approved draft published exactly once, on its own network, with
+    its link on the draft; nothing anywhere of the others."""
+    x_posts = fake.posts()
+    async with service.db.transaction() as session:
+        events = await AuditLog(session).events(since=None)
+        sandbox_posts = list(await session.scalars(select(SandboxPostRow)))
+    for draft_id, approved in expected.items():
+        draft = await service.core.workflow.get(draft_id)
+        on_x = [p for p in x_posts if p["text"] == draft.text]
+        on_sandbox = [p for p in sandbox_posts if p.text == draft.text]
+        actions = [e.action for e in events if e.draft_id == draft_id]
+        if not approved:
+            assert draft.state is not DraftState.PUBLISHED
+            assert on_x == [] and on_sandbox == [], draft_id
+            assert "published" not in actions and "approved" not in actions, actions
+            continue
+        assert draft.state is DraftState.PUBLISHED, (draft_id, draft.state, draft.error)
+        sandbox_targets = [t for t in draft.targets if t.network != "x"]
+        assert len(on_x) == 1, (draft_id, len(on_x))
+        assert len(on_sandbox) == len(sandbox_targets), (draft_id, len(on_sandbox))
+        for target in draft.targets:
+            assert target.published_url, (draft_id, target.key)
+            if target.network == "x":
+                assert target.published_id == on_x[0]["id"]
+            else:
+                assert target.published_id in {f"sbp-{p.id}" for p in on_sandbox}
+        assert len({t.published_id for t in draft.targets}) == len(draft.targets)
+        assert actions.count("approved") == 1, actions
+        assert actions.count("published") == len(draft.targets), actions

@@ -5,8 +5,8 @@ Three short transactions per publication to one target: claim (the draft approve
 publishing, the target publishing), the network call outside any transaction, then
 record (the target published) only if this worker's claim is still current. A retry
 after any doubt first asks the network for the post made under the same idempotency key,
-so an interrupted attempt is never doubled. The targets of a run publish concurrently, so
-a cross-post takes as long as its slowest network, and one target's failure neither
+so an interrupted attempt is never doubled. A draft's targets publish concurrently, so a
+cross-post takes as long as its slowest network, and one target's failure neither
 blocks nor repeats the others. When every target has an outcome, the draft's state
 summarizes them: published, or failed (partly published when some targets made it).
 """
@@ -18,6 +18,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import structlog
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from chatops.chat.notify import Notifier
@@ -81,24 +82,63 @@ class Publisher:
         self.max_attempts = max_attempts
 
     async def run_once(self, *, limit: int = 20) -> int:
-        """Publish every target that is due now, concurrently; return how many were
-        attempted."""
+        """Publish every target that is due now, a draft at a time, each draft's targets
+        concurrently; return how many were attempted.
+
+        Claiming the targets of one draft, then publishing them together, keeps what a
+        worker holds unpublished small: a worker that dies strands (until their lease runs
+        out, at the cost of an attempt each) only the targets of the draft in hand, never
+        every row of the batch, and the drafts before it are already published."""
         async with self.db.transaction() as session:
             due = await OutboxStore(session).due_ids(now=self.clock.now(), limit=limit)
-        claims: list[Claim] = []
-        for outbox_id in due:
-            claim = await self._claim(outbox_id)
-            if claim is not None:
-                await self.hooks.after_claim(claim)
-                claims.append(claim)
+            owners = await _drafts_of(session, due)
+        attempted = 0
+        for outbox_ids in _by_draft(due, owners):
+            claims: list[Claim] = []
+            for outbox_id in outbox_ids:
+                claim = await self._claim(outbox_id)
+                if claim is not None:
+                    await self.hooks.after_claim(claim)
+                    claims.append(claim)
+            await self._publish_together(claims)
+            attempted += len(claims)
+        return attempted
+
+    async def _publish_together(self, claims: list[Claim]) -> None:
+        """Publish to these targets concurrently, so a cross-post takes as long as its
+        slowest network.
+
+        Dying is all or nothing, as for a process: if one publication raises what the
+        publisher never catches (a `BaseException`: the fault-injection tests' kill, an
+        interpreter exit), the others are cancelled before it propagates, instead of
+        running on, orphaned, after their worker "died" and racing the worker that takes
+        their rows over. An ordinary error in one (the database gone) lets the others
+        finish first, then propagates."""
         gate = asyncio.Semaphore(CONCURRENT_PUBLICATIONS)
 
         async def publish(claim: Claim) -> None:
             async with gate:
                 await self._publish(claim)
 
-        await asyncio.gather(*(publish(claim) for claim in claims))
-        return len(claims)
+        pending = {asyncio.ensure_future(publish(claim)) for claim in claims}
+        errors: list[Exception] = []
+        try:
+            while pending:
+                done, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_EXCEPTION)
+                for task in done:
+                    error = task.exception()
+                    if error is None:
+                        continue
+                    if not isinstance(error, Exception):
+                        raise error
+                    errors.append(error)
+        finally:
+            for task in pending:
+                task.cancel()
+            if pending:
+                await asyncio.wait(pending)
+        if errors:
+            raise errors[0]
 
     async def _claim(self, outbox_id: int) -> Claim | None:
         now = self.clock.now()
@@ -316,6 +356,24 @@ class Publisher:
                 f"`/social retry {claim.draft_id} {target.key}`.{_outcome(draft)}"
             )
         return draft, await drafts.cards(claim.draft_id), note
+
+
+async def _drafts_of(session: AsyncSession, outbox_ids: list[int]) -> dict[int, int]:
+    """Each outbox row's draft, to publish a draft's targets together."""
+    if not outbox_ids:
+        return {}
+    rows = await session.execute(
+        select(OutboxRow.id, OutboxRow.draft_id).where(OutboxRow.id.in_(outbox_ids))
+    )
+    return {outbox_id: draft_id for outbox_id, draft_id in rows}
+
+
+def _by_draft(due: list[int], owners: dict[int, int]) -> list[list[int]]:
+    """The due rows grouped by draft, in the order the drafts first fall due."""
+    groups: dict[int, list[int]] = {}
+    for outbox_id in due:
+        groups.setdefault(owners.get(outbox_id, -outbox_id), []).append(outbox_id)
+    return list(groups.values())
 
 
 def _target_of(draft: Draft, claim: Claim) -> DraftTarget:
