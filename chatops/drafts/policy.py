@@ -19,7 +19,9 @@ from chatops.domain.types import Finding, MediaItem, Severity
 from chatops.drafts.compliance import DEFAULT_RULES, ComplianceRules, compliance_findings
 from chatops.drafts.text_length import count
 
-NETWORK_LIMITS = {"x": 280, "sandbox": 280}
+NETWORK_LIMITS = {"x": 280, "sandbox": 280, "mastodon": 500, "bluesky": 300}
+"""Mastodon and Bluesky are counted as X counts for now (a stopgap so their drafts can be
+checked at all); the per-network policy replaces this with each network's own counting."""
 NEAR_LIMIT_SHARE = 0.95
 MAX_IMAGES = 4
 MAX_ALT_TEXT = 1000
