@@ -201,7 +201,7 @@ def alert_card(alert: Alert, *, zone: ZoneInfo, network_label: str) -> Card:
         fields=tuple(fields),
         actions=_alert_actions(alert),
         link=mention.url,
-        badge="SANDBOX" if network_label.lower() == "sandbox" else "",
+        badge="SANDBOX" if _sandbox(mention.network) else "",
         footer=f"Reply with `/reply {mention.external_id} TEXT`",
     )
 
