@@ -188,7 +188,7 @@ async def test_publishing_is_idempotent_within_each_network(database_url) -> Non
         await db.dispose()
 
 
-def test_the_default_refusal_is_none_and_the_rules_follow_the_kind() -> None:
+def test_each_kind_counts_as_its_network_does() -> None:
     long_for_bluesky = "a" * 301
     assert refusal_for("x")(long_for_bluesky, ()) is not None
     assert refusal_for("bluesky")(long_for_bluesky, ()) is not None
