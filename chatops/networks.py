@@ -55,6 +55,13 @@ class Networks:
                 )
         return found
 
+    def one_account(self, handle: str) -> tuple[Account, ...]:
+        """`--account @handle`: one account, on the default account's network when the
+        handle is on several."""
+        found = self.resolve(handle if handle.startswith("@") else f"@{handle}")
+        home = self.default_account().network
+        return next(((a,) for a in found if a.network == home), found[:1])
+
     def default_account(self) -> Account:
         """The account flagged default, else the first: where a draft goes unless told."""
         accounts = self.accounts()
@@ -95,10 +102,11 @@ class Networks:
         """The accounts a `--to` names, in the order named, each once.
 
         Names, separated by commas or spaces: `all`; a network by its name or kind
-        (`sandbox-mastodon`, `mastodon`); an account on a network (`x:@PortAlderPD`); or an
-        account alone (`@PortAlderCity`) when only one network has it. Anything unknown
-        or ambiguous is refused, naming the choices: a government account must never
-        publish somewhere nobody meant."""
+        (`sandbox-mastodon`, `mastodon`); an account on one network (`x:@PortAlderPD`); or
+        a handle alone (`@PortAlderCity`): that account on every network the agency has
+        it on, as a city with one name everywhere means it. Anything unknown is refused,
+        naming the choices, and the card lists every target before anyone approves: a
+        government account never publishes somewhere nobody saw."""
         accounts = self.accounts()
         chosen: dict[str, Account] = {}
         names = [n for n in spec.replace(",", " ").split() if n]
@@ -126,12 +134,6 @@ def _matching(name: str, accounts: Sequence[Account]) -> list[Account]:
         if not found:
             raise InvalidInput(
                 f"{name} is not an account I can post from.", hint=_targets_hint(accounts)
-            )
-        if len(found) > 1:
-            choices = ", ".join(a.key for a in found)
-            raise InvalidInput(
-                f"{name} is on more than one network: {choices}.",
-                hint=f"Name the network too, e.g. `--to {found[0].key}`.",
             )
         return found
     if network:

@@ -18,8 +18,8 @@ from typing import TYPE_CHECKING
 
 from adapters.chat.slack.integration import SlackIntegration, slack_configured
 from adapters.chat.teams.configured import teams_configured
-from adapters.social.sandbox.feed import demo_feed
-from adapters.social.sandbox.network import sandbox_connections
+from adapters.social.sandbox.feed import demo_mentions
+from adapters.social.sandbox.network import SandboxNetwork, sandbox_connections
 from chatops.access.authz import RolePolicy
 from chatops.access.roles import RoleAdmin
 from chatops.chat.notify import Notifier
@@ -89,16 +89,33 @@ class Service:
         self.notifier.register(chat)
         return CommandContext(core=self.core, chat=chat)
 
-    def add_demo_poller(self, *, interval: float, batch_size: int) -> MentionPoller:
+    def add_demo_poller(
+        self, *, interval: float, batch_size: int, social: SocialPort | None = None
+    ) -> MentionPoller:
+        """The poller that replays one sandbox network's demo feed (the first's unless
+        told), behind a cursor of its own (`demo_source`)."""
+        social = self.social if social is None else social
         poller = MentionPoller(
             db=self.db,
-            social=self.social,
+            social=social,
             pipeline=self.pipeline,
-            source=DEMO_SOURCE,
+            source=demo_source(social, first=social is self.social),
             batch_size=batch_size,
         )
         self.pollers.append((poller, interval))
         return poller
+
+    def add_demo_pollers(self, *, interval: float, batch_size: int) -> list[MentionPoller]:
+        """One demo poller for each sandbox network, so the console shows the mentions of
+        all three."""
+        return [
+            self.add_demo_poller(interval=interval, batch_size=batch_size, social=port)
+            for port in self.demo_networks()
+        ]
+
+    def demo_networks(self) -> list[SandboxNetwork]:
+        """The sandbox networks, whose demo feeds the console replays."""
+        return [port for port in self.networks.ports if isinstance(port, SandboxNetwork)]
 
     def add_network_pollers(self) -> None:
         """Listen on the real networks: each port's mentions (each X account has its own
@@ -305,10 +322,19 @@ def _connections(
     """Every network port the settings configure, each with its accounts' options: the
     sandbox's networks, or the real networks' accounts."""
     if settings.uses_sandbox:
-        return sandbox_connections(db=db, clock=clock, feed=demo_feed() if feed is None else feed)
+        return sandbox_connections(
+            db=db, clock=clock, feed=demo_mentions() if feed is None else feed
+        )
     from adapters.social.x.accounts import x_connections
 
     return x_connections(settings, db=db, clock=clock, image_sources=settings.image_sources)
+
+
+def demo_source(port: SocialPort, *, first: bool) -> str:
+    """A demo poller's cursor name: `sandbox:demo` for the first sandbox network (as it was
+    when there was one, so a console's demo resumes where it stopped), `NETWORK:demo` for
+    the others."""
+    return DEMO_SOURCE if first else f"{port.network}:demo"
 
 
 def _mentions_source(port: SocialPort, *, first: bool) -> str:

@@ -43,12 +43,22 @@ async def post(ctx: CommandContext, invocation: Invocation, args: str) -> list[R
         scheduled = parse_when(options["--at"], now=ctx.core.clock.now(), zone=ctx.core.zone)
     new = NewDraft(
         text=text,
-        targets=options.get("--to", options.get("--account")),
+        targets=_targets(ctx, options),
         scheduled_at=scheduled,
         media=_media(options, ctx.core.image_sources),
     )
     draft = await ctx.core.workflow.create(invocation.actor, invocation.channel, new)
     return [await _show_and_receipt(ctx, invocation, draft)]
+
+
+def _targets(ctx: CommandContext, options: Options) -> str | None:
+    """`--to` as typed; `--account @handle` (one account) as that account's target."""
+    account = options.get("--account")
+    if account is None:
+        return options.get("--to")
+    if ":" in account:
+        return account
+    return ctx.core.workflow.networks.one_account(account)[0].key
 
 
 def _media(options: Options, sources: ImageSources) -> tuple[MediaItem, ...]:

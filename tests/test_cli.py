@@ -356,7 +356,8 @@ def test_serve_reports_health_and_stops_on_sigterm(empty_database: str, backend:
                     break
             except OSError:
                 time.sleep(0.2)
-        assert body == {"status": "ok", "checks": {"network": "sandbox", "database": "ok"}}
+        networks = "sandbox, sandbox-mastodon, sandbox-bluesky"
+        assert body == {"status": "ok", "checks": {"network": networks, "database": "ok"}}
         # Bound to every interface: reachable on another loopback address too (the control
         # for the anonymous-Teams test below, which must not be).
         socket.create_connection(("127.0.0.2", port), timeout=2).close()

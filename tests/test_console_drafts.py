@@ -217,7 +217,7 @@ async def test_unknown_account_and_bad_arguments_explain_themselves(converse) ->
 
 async def test_post_on_another_account(converse) -> None:
     chat = await converse(user="alice")
-    said = await chat.say("/post --account @portalderwater Water main repaired.")
+    said = await chat.say("/post --account sandbox:@portalderwater Water main repaired.")
     assert "@PortAlderWater on Sandbox" in said
 
 

@@ -15,7 +15,7 @@ NOTICE = "Boil-water notice for Eastside until further notice."
 
 async def test_one_approval_publishes_to_every_target_once(converse) -> None:
     chat = await converse(user="alice")
-    said = unwrapped(await chat.say(f"/post --to @PortAlderCity,@PortAlderWater {NOTICE}"))
+    said = unwrapped(await chat.say(f"/post --to {CITY},{WATER} {NOTICE}"))
     assert "One approval publishes it to all 2 targets" in said
     assert "Sandbox @PortAlderCity: to publish" in said
     said = unwrapped(await chat.say("/as bob", "/social approve 1"))
@@ -91,7 +91,7 @@ async def test_a_channel_sends_drafts_to_its_default_targets(converse) -> None:
     draft = await chat.service.core.workflow.get(1)
     assert [t.key for t in draft.targets] == [CITY, WATER]
     # --to still chooses for one draft.
-    await chat.say("/post --to @PortAlderOEM Siren test at noon.")
+    await chat.say("/post --to sandbox:@PortAlderOEM Siren test at noon.")
     assert [t.key for t in (await chat.service.core.workflow.get(2)).targets] == [
         "sandbox:@PortAlderOEM"
     ]
@@ -111,7 +111,7 @@ async def test_unknown_targets_are_refused_naming_the_choices(converse) -> None:
     assert "sandbox:@PortAlderCity" in said
     said = await chat.say("/post --to sandbox:@Nobody Hello")
     assert "sandbox:@Nobody is not an account I can post from" in said
-    said = await chat.say("/post --to @PortAlderCity --account @PortAlderCity Hello")
+    said = await chat.say(f"/post --to {CITY} --account @PortAlderCity Hello")
     assert "not both" in said
     assert await chat.service.core.workflow.queue() == []
     said = await chat.say(f"/post --to {CITY} Hi", "/social variant 1 mastodon Hi")
@@ -124,3 +124,18 @@ async def test_retry_of_a_target_that_did_not_fail_is_refused(converse) -> None:
     said = await chat.say(f"/social retry 1 {WATER}")
     assert "cannot be retried" in said
     assert len(await chat.service.social.posts()) == 2
+
+
+async def test_a_handle_alone_is_that_account_on_every_network(converse) -> None:
+    """`@PortAlderCity` is the city's account wherever it has one; `--account` is one."""
+    chat = await converse(user="alice")
+    said = unwrapped(await chat.say(f"/post --to @PortAlderCity {NOTICE}"))
+    assert "One approval publishes it to all 3 targets" in said
+    draft = await chat.service.core.workflow.get(1)
+    assert [t.key for t in draft.targets] == [
+        CITY,
+        "sandbox-mastodon:@PortAlderCity",
+        "sandbox-bluesky:@PortAlderCity",
+    ]
+    await chat.say("/post --account @PortAlderWater Pipe repairs on 5th Ave.")
+    assert [t.key for t in (await chat.service.core.workflow.get(2)).targets] == [WATER]

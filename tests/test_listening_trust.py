@@ -215,7 +215,7 @@ def test_backtest_replays_a_file_per_rule(tmp_path) -> None:  # type: ignore[no-
     import sys
     from pathlib import Path
 
-    from adapters.social.sandbox.feed import demo_feed
+    from adapters.social.sandbox.feed import demo_mentions
 
     chatops = str(Path(sys.executable).with_name("chatops"))
     rules = tmp_path / "rules.txt"
@@ -229,7 +229,7 @@ def test_backtest_replays_a_file_per_rule(tmp_path) -> None:  # type: ignore[no-
         [chatops, "backtest", str(feed), "--rules", str(rules)], capture_output=True, text=True
     )
     assert result.returncode == 0, result.stderr
-    assert f"{len(demo_feed())} mentions replayed." in result.stdout
+    assert f"{len(demo_mentions())} mentions replayed." in result.stdout
     assert "| flood OR sandbags |" in result.stdout
     row = next(line for line in result.stdout.splitlines() if line.startswith('| "boil water"'))
     matches, alerts, held, _, _, digest, _ = (int(c) for c in row.strip("|").split("|")[1:])

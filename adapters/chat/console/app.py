@@ -11,9 +11,8 @@ import structlog
 
 from adapters.chat.console.chat import CHANNEL, ConsoleChat
 from adapters.chat.console.session import ConsoleSession
-from adapters.social.sandbox.network import SandboxNetwork
 from chatops.domain.types import SYSTEM_ACTOR
-from chatops.service import DEMO_SOURCE, Service
+from chatops.service import DEMO_SOURCE, Service, demo_source
 from chatops.storage.mentions import MentionStore
 
 DEMO_RULE = (
@@ -49,8 +48,8 @@ async def run_console(
     if demo:
         await _subscribe_console_on_first_demo(service, chat)
         await _replay_a_finished_demo(service, chat)
-        poller = service.add_demo_poller(interval=demo_interval, batch_size=demo_batch)
-        await poller.poll_once()
+        for poller in service.add_demo_pollers(interval=demo_interval, batch_size=demo_batch):
+            await poller.poll_once()
         await session.background()
 
     async def beat() -> None:
@@ -98,7 +97,15 @@ def _banner(service: Service, user: str, demo: bool, chat: ConsoleChat) -> None:
     chat.write(f"chatops console, network{plural} {network}{sandbox}. You are {user}.\n")
     chat.write("Type /social help for commands, /as NAME to switch user, /quit to leave.\n")
     if demo:
-        chat.write("Demo feed on: mentions of Port Alder arrive every few seconds.\n")
+        on = _listed([service.networks.label(port.network) for port in service.demo_networks()])
+        chat.write(f"Demo feed on: mentions of Port Alder on {on} arrive every few seconds.\n")
+
+
+def _listed(names: list[str]) -> str:
+    """`A`, `A and B`, `A, B and C`."""
+    if len(names) < 2:
+        return "".join(names)
+    return f"{', '.join(names[:-1])} and {names[-1]}"
 
 
 async def _subscribe_console_on_first_demo(service: Service, chat: ConsoleChat) -> None:
@@ -116,16 +123,18 @@ async def _subscribe_console_on_first_demo(service: Service, chat: ConsoleChat) 
 
 async def _replay_a_finished_demo(service: Service, chat: ConsoleChat) -> None:
     """A demo feed that played to its end in an earlier session starts again, with fresh
-    ids, so every `make run` shows it as the banner says."""
-    social = service.social
-    if not isinstance(social, SandboxNetwork):
-        return
+    ids, so every `make run` shows it as the banner says: each sandbox network's feed
+    behind its own cursor."""
+    replayed = False
     async with service.db.transaction() as session:
         store = MentionStore(session)
-        again = social.replay_cursor(await store.cursor(DEMO_SOURCE))
-        if again is not None:
-            await store.save_cursor(DEMO_SOURCE, again, now=service.clock.now())
-    if again is not None:
+        for network in service.demo_networks():
+            source = demo_source(network, first=network is service.social)
+            again = network.replay_cursor(await store.cursor(source))
+            if again is not None:
+                await store.save_cursor(source, again, now=service.clock.now())
+                replayed = True
+    if replayed:
         chat.write("The demo feed had played to its end: it starts again now, with new ids.\n")
 
 

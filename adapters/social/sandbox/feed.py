@@ -10,10 +10,9 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from adapters.social.sandbox.sites import NETWORK, post_url
 from chatops.domain.types import Mention, MentionAuthor
 
-NETWORK = "sandbox"
-LINK_ROOT = "https://sandbox.invalid"
 _HANDLE = re.compile(r"(?<![\w@])@(\w{1,30})")
 CITY_ACCOUNTS = (
     "PortAlderCity",
@@ -24,22 +23,19 @@ CITY_ACCOUNTS = (
 )
 
 
-def post_url(handle: str, post_id: str) -> str:
-    """A stable local link; the `.invalid` domain can never be mistaken for a live post."""
-    return f"{LINK_ROOT}/{handle}/status/{post_id}"
-
-
 def mention_from_json(data: dict[str, Any], *, network: str = NETWORK) -> Mention:
-    """One feed line (the same shape `chatops backtest` files use) as a `Mention`.
+    """One feed line (the same shape `chatops backtest` files use) as a `Mention`, on the
+    line's "network" (else `network`).
 
     Its optional "account" says which city account it is addressed to; without it, the
     first city account the text names with `@` (older files, hand-written lines)."""
     author = data["author"]
     text = str(data["text"])
+    network = str(data.get("network") or network)
     return Mention(
         network=network,
         external_id=str(data["id"]),
-        url=str(data.get("url") or post_url(author["handle"], str(data["id"]))),
+        url=str(data.get("url") or post_url(author["handle"], str(data["id"]), network)),
         author=MentionAuthor(
             handle=str(author["handle"]),
             name=str(author.get("name", "")),
@@ -76,9 +72,16 @@ def read_feed(lines: Iterable[str]) -> Iterator[Mention]:
             raise ValueError(f"line {number}: not a mention ({error})") from error
 
 
-def demo_feed() -> list[Mention]:
+def demo_mentions() -> list[Mention]:
+    """Every line of the demo feed, on all three sandbox networks, in the file's order."""
     text = resources.files(__package__).joinpath("demo_feed.jsonl").read_text("utf-8")
     return list(read_feed(text.splitlines()))
+
+
+def demo_feed(network: str = NETWORK) -> list[Mention]:
+    """The demo feed of one sandbox network (the first, `sandbox`, unless told): what its
+    demo poller replays."""
+    return [mention for mention in demo_mentions() if mention.network == network]
 
 
 def load_feed(path: Path) -> list[Mention]:

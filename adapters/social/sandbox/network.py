@@ -1,12 +1,13 @@
-"""The sandbox network: "publishes" into the local database and replays the demo feed.
+"""The sandbox networks: "publish" into the local database and replay the demo feed.
 
-It behaves like a real network where it matters to the core: posts get ids and stable
-links, a repeated idempotency key returns the post already made, and mentions arrive in
-pages behind a cursor. Demo mentions are stamped with the moment they are revealed, so
-the console shows them arriving live; the file keeps its own timestamps for replays.
-A feed played to its end can be played again (`replay_cursor`): each new round gives its
-mentions fresh ids (`sbx-0001-r2`), as new posts on a real network would have, so they are
-stored and relayed again rather than recognised as already seen.
+Each behaves like a real network where it matters to the core: posts get ids and stable
+links that look like its kind's, a repeated idempotency key returns the post already made,
+a post the real network would refuse (too long as it counts, too many images) is refused,
+and mentions arrive in pages behind a cursor. Demo mentions are stamped with the moment they
+are revealed, so the console shows them arriving live; the file keeps its own timestamps
+for replays. A feed played to its end can be played again (`replay_cursor`): each new round
+gives its mentions fresh ids (`sbx-0001-r2`), as new posts on a real network would have, so
+they are stored and relayed again rather than recognised as already seen.
 """
 
 from __future__ import annotations
@@ -17,7 +18,10 @@ from dataclasses import replace
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from adapters.social.sandbox.feed import CITY_ACCOUNTS, NETWORK, post_url
+from adapters.social.sandbox.feed import CITY_ACCOUNTS
+from adapters.social.sandbox.limits import Refusal, refusal_for, refuse_nothing
+from adapters.social.sandbox.sites import SANDBOX_X, SITES, SandboxSite
+from chatops.domain.errors import PublishError
 from chatops.domain.types import Mention
 from chatops.networks import Connection
 from chatops.ports import MentionBatch, PublishedPost, PublishRequest
@@ -27,9 +31,8 @@ from chatops.storage.tables import SandboxPostRow
 
 
 class SandboxNetwork:
-    network = NETWORK
-    kind = "x"
-    label = "Sandbox"
+    """One sandbox network (`site`): the sandbox's X unless told, refusing what `refusal`
+    says its real network would refuse (nothing unless told)."""
 
     def __init__(
         self,
@@ -38,11 +41,18 @@ class SandboxNetwork:
         clock: Clock,
         feed: Sequence[Mention] = (),
         accounts: Sequence[str] = CITY_ACCOUNTS,
+        site: SandboxSite = SANDBOX_X,
+        refusal: Refusal = refuse_nothing,
     ) -> None:
         self.db = db
         self.clock = clock
         self.feed = list(feed)
         self.accounts = tuple(accounts)
+        self.site = site
+        self.network = site.network
+        self.kind = site.kind
+        self.label = site.label
+        self.refusal = refusal
 
     async def start(self) -> None:
         """Nothing to connect to: the sandbox lives in the local database."""
@@ -54,9 +64,13 @@ class SandboxNetwork:
         existing = await self.find_published(request)
         if existing is not None:
             return existing
+        refused = self.refusal(request.text, request.media)
+        if refused is not None:
+            raise PublishError(f"{self.label} refused the post: {refused}", retryable=False)
         try:
             async with self.db.transaction() as session:
                 row = SandboxPostRow(
+                    network=self.network,
                     account=request.account,
                     text=request.text,
                     in_reply_to=request.reply_to_id,
@@ -75,18 +89,28 @@ class SandboxNetwork:
             return found
 
     async def find_published(self, request: PublishRequest) -> PublishedPost | None:
+        """The post made on this network with the request's key. Keys are unique in the
+        table (the outbox makes one per draft, revision and target, so two networks never
+        share one); looking by network too means a post on another sandbox network is
+        never taken for this one's."""
         async with self.db.transaction() as session:
             row = await session.scalar(
                 select(SandboxPostRow).where(
-                    SandboxPostRow.idempotency_key == request.idempotency_key
+                    SandboxPostRow.network == self.network,
+                    SandboxPostRow.idempotency_key == request.idempotency_key,
                 )
             )
         return None if row is None else self._post(row)
 
     async def posts(self) -> list[tuple[PublishedPost, str]]:
-        """Everything published, oldest first, with its text (for tests and demos)."""
+        """Everything published on this network, oldest first, with its text (for tests
+        and demos)."""
         async with self.db.transaction() as session:
-            rows = await session.scalars(select(SandboxPostRow).order_by(SandboxPostRow.id))
+            rows = await session.scalars(
+                select(SandboxPostRow)
+                .where(SandboxPostRow.network == self.network)
+                .order_by(SandboxPostRow.id)
+            )
             return [(self._post(row), row.text) for row in rows]
 
     async def fetch_mentions(self, cursor: str | None, *, limit: int) -> MentionBatch:
@@ -96,7 +120,9 @@ class SandboxNetwork:
             return MentionBatch(mentions=(), cursor=cursor)
         now = self.clock.now()
         return MentionBatch(
-            mentions=[_in_round(replace(mention, created_at=now), round_) for mention in page],
+            mentions=[
+                _in_round(replace(mention, created_at=now), round_, self.site) for mention in page
+            ],
             cursor=_cursor(round_, start + len(page)),
         )
 
@@ -113,19 +139,38 @@ class SandboxNetwork:
         return MentionBatch(mentions=(), cursor=cursor)
 
     async def lookup_mention(self, reference: str) -> Mention | None:
+        """A mention of this network's feed by its id or link (of the first round)."""
         for mention in self.feed:
             if reference in (mention.external_id, mention.url):
                 return mention
         return None
 
     def _post(self, row: SandboxPostRow) -> PublishedPost:
-        external_id = f"sbp-{row.id}"
-        return PublishedPost(external_id=external_id, url=post_url(row.account, external_id))
+        external_id = f"{self.site.post_prefix}-{row.id}"
+        return PublishedPost(
+            external_id=external_id, url=self.site.post_url(row.account, external_id)
+        )
 
 
-def sandbox_connections(*, db: Database, clock: Clock, feed: Sequence[Mention]) -> list[Connection]:
-    """The sandbox's networks, for `make run` and the tests: nothing leaves the machine."""
-    return [Connection(SandboxNetwork(db=db, clock=clock, feed=feed))]
+def sandbox_connections(
+    *, db: Database, clock: Clock, feed: Sequence[Mention] = ()
+) -> list[Connection]:
+    """The sandbox's three networks (its X, Mastodon and Bluesky), each with the city's
+    accounts, its own lines of `feed` and its kind's limits: for `make run` and the tests,
+    nothing leaves the machine. The first network's accounts come first, so the default
+    account stays `sandbox:@PortAlderCity`."""
+    return [
+        Connection(
+            SandboxNetwork(
+                db=db,
+                clock=clock,
+                feed=[mention for mention in feed if mention.network == site.network],
+                site=site,
+                refusal=refusal_for(site.kind),
+            )
+        )
+        for site in SITES
+    ]
 
 
 def _position(cursor: str | None) -> tuple[int, int]:
@@ -141,7 +186,7 @@ def _cursor(round_: int, index: int) -> str:
     return str(index) if round_ == 1 else f"{round_}:{index}"
 
 
-def _in_round(mention: Mention, round_: int) -> Mention:
+def _in_round(mention: Mention, round_: int, site: SandboxSite) -> Mention:
     """The mention as posted again in a later round: its id, link and references renewed."""
     if round_ == 1:
         return mention
@@ -153,7 +198,7 @@ def _in_round(mention: Mention, round_: int) -> Mention:
     return replace(
         mention,
         external_id=external_id,
-        url=post_url(mention.author.handle, external_id),
+        url=site.post_url(mention.author.handle, external_id),
         refers_to=renewed(mention.refers_to),
         in_reply_to=renewed(mention.in_reply_to),
     )
