@@ -91,8 +91,9 @@ def _differences(expected: list[str], actual: list[str]) -> str:
 async def test_the_readme_session_is_what_the_console_prints(database_url: str) -> None:
     session = transcripts()[0]
     typed = [m.string[m.end() :] for line in session if (m := PROMPT.match(line))]
-    assert typed[0].startswith("/post") and "/as bob" in typed  # the transcript's story
+    assert typed[0].startswith("/post --to") and "/as bob" in typed  # the transcript's story
     shown = await _terminal_session(database_url, typed, demo=False)
+    assert any(line.startswith("  ↳ Published on all 3 targets") for line in shown)  # a cross-post
     assert _match_at(session, shown, 0) == len(shown), _differences(session, shown)
 
 

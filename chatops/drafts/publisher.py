@@ -278,8 +278,19 @@ class Publisher:
                 )
             draft = await drafts.get(claim.draft_id)
             cards = await drafts.cards(claim.draft_id)
-        where = "" if len(draft.targets) < 2 else f" on {self._title(target)}"
-        await self._tell(draft, cards, f"Published{where}: {post.url}{_outcome(draft)}")
+        if len(draft.targets) < 2:
+            await self._tell(draft, cards, f"Published: {post.url}")
+        elif draft.state is DraftState.PUBLISHED:
+            links = ", ".join(str(t.published_url) for t in draft.targets)
+            await self._tell(
+                draft, cards, f"Published on all {len(draft.targets)} targets: {links}"
+            )
+        elif draft.state is DraftState.FAILED:
+            await self._tell(
+                draft, cards, f"Published on {self._title(target)}: {post.url}{_outcome(draft)}"
+            )
+        # A cross-post's other targets are still under way: its card changes once, when
+        # they have all landed (or sooner, with the news, if one of them runs into trouble).
         for alert_id in answered:
             await self._show_answered(alert_id)
 

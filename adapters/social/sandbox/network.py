@@ -15,8 +15,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import replace
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from adapters.social.sandbox.feed import CITY_ACCOUNTS
 from adapters.social.sandbox.limits import Refusal, refusal_for, refuse_nothing
@@ -80,7 +81,7 @@ class SandboxNetwork:
                 )
                 session.add(row)
                 await session.flush()
-                return self._post(row)
+                return await self._post(session, row)
         except IntegrityError:
             # A concurrent attempt with the same key won; its post is the one.
             found = await self.find_published(request)
@@ -100,7 +101,7 @@ class SandboxNetwork:
                     SandboxPostRow.idempotency_key == request.idempotency_key,
                 )
             )
-        return None if row is None else self._post(row)
+            return None if row is None else await self._post(session, row)
 
     async def posts(self) -> list[tuple[PublishedPost, str]]:
         """Everything published on this network, oldest first, with its text (for tests
@@ -111,7 +112,7 @@ class SandboxNetwork:
                 .where(SandboxPostRow.network == self.network)
                 .order_by(SandboxPostRow.id)
             )
-            return [(self._post(row), row.text) for row in rows]
+            return [(await self._post(session, row), row.text) for row in rows]
 
     async def fetch_mentions(self, cursor: str | None, *, limit: int) -> MentionBatch:
         round_, start = _position(cursor)
@@ -145,8 +146,16 @@ class SandboxNetwork:
                 return mention
         return None
 
-    def _post(self, row: SandboxPostRow) -> PublishedPost:
-        external_id = f"{self.site.post_prefix}-{row.id}"
+    async def _post(self, session: AsyncSession, row: SandboxPostRow) -> PublishedPost:
+        """The post as the network shows it: numbered in its own network (`sbmp-1` is the
+        first post on the sandbox's Mastodon), as each real network numbers only its own,
+        so a cross-post's links do not depend on which network answered first."""
+        number = await session.scalar(
+            select(func.count())
+            .select_from(SandboxPostRow)
+            .where(SandboxPostRow.network == self.network, SandboxPostRow.id <= row.id)
+        )
+        external_id = f"{self.site.post_prefix}-{number}"
         return PublishedPost(
             external_id=external_id, url=self.site.post_url(row.account, external_id)
         )
