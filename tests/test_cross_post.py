@@ -139,3 +139,15 @@ async def test_a_handle_alone_is_that_account_on_every_network(converse) -> None
     ]
     await chat.say("/post --account @PortAlderWater Pipe repairs on 5th Ave.")
     assert [t.key for t in (await chat.service.core.workflow.get(2)).targets] == [WATER]
+
+
+async def test_an_override_accepts_the_warning_on_every_target_that_has_it(converse) -> None:
+    chat = await converse(user="alice")
+    await chat.say(f"/post --to {CITY},{WATER} {'a' * 270}")
+    await chat.say(f"/social variant 1 {WATER} {'b' * 275}")
+    near = [f for f in (await chat.service.core.workflow.get(1)).findings if f.code == "near_limit"]
+    assert sorted(f.target for f in near) == [CITY, WATER]
+    said = await chat.say("/social override 1 near_limit Checked the count by hand")
+    assert "accepted the near_limit warning" in said
+    near = [f for f in (await chat.service.core.workflow.get(1)).findings if f.code == "near_limit"]
+    assert all(f.override == "alice: Checked the count by hand" for f in near) and len(near) == 2

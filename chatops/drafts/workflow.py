@@ -425,15 +425,13 @@ class DraftWorkflow:
             store, row, draft = await self._locked(session, draft_id, actor)
             await self.roles.require_role(session, actor, Role.ADMIN, "Overriding a warning")
             findings = list(draft.findings)
-            index = next(
-                (
-                    i
-                    for i, f in enumerate(findings)
-                    if f.code == code and f.severity is Severity.WARNING and not f.override
-                ),
-                None,
-            )
-            if index is None:
+            # Every target's open warning of that code: one decision, as one approval is.
+            indices = [
+                i
+                for i, f in enumerate(findings)
+                if f.code == code and f.severity is Severity.WARNING and not f.override
+            ]
+            if not indices:
                 codes = ", ".join(f.code for f in findings if f.severity is Severity.WARNING)
                 hint = f"Its warnings: {codes or 'none'}. Blocking findings cannot be overridden."
                 if any(f.code == code and f.code in CONTACT_CODES for f in findings):
@@ -442,7 +440,10 @@ class DraftWorkflow:
                         "with `/social contacts add`; then edit the draft to check it again."
                     )
                 raise InvalidInput(f"Draft {draft_id} has no open warning {code!r}.", hint=hint)
-            findings[index] = replace(findings[index], override=f"{actor.name}: {reason.strip()}")
+            for index in indices:
+                findings[index] = replace(
+                    findings[index], override=f"{actor.name}: {reason.strip()}"
+                )
             row.findings = findings_to_json(findings)
             await self._audit(session, actor, "warning_overridden", draft, code=code, reason=reason)
             draft, cards = await self._settled(store, draft_id)
