@@ -384,6 +384,7 @@ async def _backtest(settings: Settings, args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
     from adapters.social.sandbox.feed import CITY_ACCOUNTS, load_feed
+    from adapters.social.sandbox.sites import kind_of
     from chatops.listening.backtest import backtest
     from chatops.listening.rules import RuleError
     from chatops.listening.scoring import ScoreWeights
@@ -420,6 +421,7 @@ async def _backtest(settings: Settings, args: argparse.Namespace) -> int:
                 per_minute=settings.alerts_per_minute,
                 urgent_score=settings.alert_urgent_score,
                 poll_seconds=settings.x_poll_seconds,
+                network_kinds=kind_of,
                 progress=lambda done: bar.update(done - bar.n),
             )
         except RuleError as error:

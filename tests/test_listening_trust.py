@@ -221,6 +221,7 @@ def test_backtest_replays_a_file_per_rule(tmp_path) -> None:  # type: ignore[no-
     rules = tmp_path / "rules.txt"
     rules.write_text(
         '# tuning\nflood OR sandbags\n"boil water" mode:digest\nis:question min_score:30\n'
+        "network:mastodon\n"
     )
     feed = (
         Path(__file__).resolve().parents[1] / "adapters" / "social" / "sandbox" / "demo_feed.jsonl"
@@ -235,6 +236,10 @@ def test_backtest_replays_a_file_per_rule(tmp_path) -> None:  # type: ignore[no-
     matches, alerts, held, _, _, digest, _ = (int(c) for c in row.strip("|").split("|")[1:])
     assert alerts == held == 0 and digest > 0 and matches >= digest
     assert "| held by the cap | longest hold (min) |" in result.stdout
+    # network: knows the sandbox's networks by their kind, as live routing does.
+    row = next(line for line in result.stdout.splitlines() if line.startswith("| network:"))
+    on_mastodon = [m for m in demo_mentions() if m.network == "sandbox-mastodon"]
+    assert int(row.strip("|").split("|")[1]) == len(on_mastodon) > 0
 
     # A long file shows a progress bar on stderr; a bad rule is refused with its position.
     long_file = tmp_path / "long.jsonl"

@@ -68,3 +68,10 @@ def site(network: str) -> SandboxSite:
 def post_url(handle: str, post_id: str, network: str = NETWORK) -> str:
     """A stable local link to a post on the sandbox network `network`."""
     return site(network).post_url(handle, post_id)
+
+
+def kind_of(network: str) -> str:
+    """Whose rules a network of a backtest file follows: a sandbox network's kind, else the
+    network's own name (`x`, `mastodon` and `bluesky` are their own kinds)."""
+    found = next((s for s in SITES if s.network == network), None)
+    return network if found is None else found.kind
