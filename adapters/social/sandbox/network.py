@@ -18,6 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from adapters.social.sandbox.feed import CITY_ACCOUNTS, NETWORK, post_url
+from chatops.domain.accounts import Account, AccountHealth
 from chatops.domain.types import Mention
 from chatops.networks import Connection
 from chatops.ports import MentionBatch, PublishedPost, PublishRequest
@@ -49,6 +50,17 @@ class SandboxNetwork:
 
     async def close(self) -> None:
         """Nothing to disconnect."""
+
+    def health(self) -> Sequence[AccountHealth]:
+        """Always able: the sandbox needs no credential."""
+        return [
+            AccountHealth(
+                Account(network=self.network, handle=h, kind=self.kind, label=self.label),
+                can_read=True,
+                can_publish=True,
+            )
+            for h in self.accounts
+        ]
 
     async def publish(self, request: PublishRequest) -> PublishedPost:
         existing = await self.find_published(request)
