@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from chatops.chat.interaction import Invocation, Reply
-from commands import admin, alerts, contacts, desk, drafting, listening, social
+from commands import accounts, admin, alerts, contacts, desk, drafting, listening, social
 from commands.registry import CommandContext, CommandRegistry, Verb
 
 
@@ -12,6 +12,7 @@ def build_registry() -> CommandRegistry:
     verbs = [
         *drafting.VERBS,
         *social.VERBS,
+        *accounts.VERBS,
         *admin.VERBS,
         *listening.VERBS,
         *contacts.VERBS,
