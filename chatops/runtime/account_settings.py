@@ -200,6 +200,12 @@ def check_accounts(
                 f"{SETTING}: {spec.name} takes its credentials from {spec.credentials}_*, "
                 f"but none of {', '.join(names)} is set; set them in the environment or .env"
             )
+        keys = spec.variables("publish")
+        if spec.handle is None and not all(credentials.get(name) is not None for name in keys):
+            raise ValueError(
+                f"{SETTING}: {spec.name} has no handle, and without all of {', '.join(keys)} "
+                'X cannot tell which account it is; add its "handle"'
+            )
     return specs
 
 

@@ -316,13 +316,13 @@ class Settings(BaseSettings):
 
     @property
     def social_accounts(self) -> tuple[AccountSpec, ...]:
-        """Every account configured: the single-account X settings' (if set and not listed
-        in CHATOPS_ACCOUNTS as credentials "X"), first, so its poll cursor stays the one it
-        was, then CHATOPS_ACCOUNTS in its order. The single one is the default unless
-        another account is marked default."""
+        """Every account configured: the single-account X settings' first (when
+        X_BEARER_TOKEN is set and CHATOPS_ACCOUNTS does not list credentials "X"), so its
+        poll cursor stays the one it was, then CHATOPS_ACCOUNTS in its order. The single
+        one is the default unless another account is marked default."""
         listed = self.accounts
-        legacy_set = any(v is not None for v in _legacy_credentials(dict(self)).values())
-        if not legacy_set or any(spec.credentials == LEGACY_PREFIX for spec in listed):
+        # X_BEARER_TOKEN switches it on, as it always did.
+        if self.x_bearer_token is None or any(spec.credentials == LEGACY_PREFIX for spec in listed):
             return listed
         legacy = AccountSpec(
             network="x",
