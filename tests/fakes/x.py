@@ -715,7 +715,7 @@ class FakeX(FakeServer):
             form,
             auth,
             recorded.user_id,
-            keys and keys.access_token,
+            keys.access_token if keys is not None else None,
         )
         try:
             if body_error is not None:
