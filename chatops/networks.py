@@ -9,9 +9,9 @@ accounts a `--to` names, and what a network is called.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
-from chatops.domain.accounts import Account, target_key
+from chatops.domain.accounts import Account, AccountHealth, target_key
 from chatops.domain.errors import InvalidInput
 from chatops.ports import SocialPort
 
@@ -30,8 +30,13 @@ class Connection:
 class Networks:
     """Every configured port, and the accounts they serve, in the settings' order."""
 
-    def __init__(self, connections: Sequence[Connection]) -> None:
+    def __init__(
+        self, connections: Sequence[Connection], *, unavailable: Sequence[AccountHealth] = ()
+    ) -> None:
         self.connections = tuple(connections)
+        self.unavailable = tuple(unavailable)
+        """Accounts configured where no port serves them (a network with no adapter yet):
+        reported by `health`, never a target."""
 
     @property
     def ports(self) -> tuple[SocialPort, ...]:
@@ -61,6 +66,20 @@ class Networks:
         found = self.resolve(handle if handle.startswith("@") else f"@{handle}")
         home = self.default_account().network
         return next(((a,) for a in found if a.network == home), found[:1])
+
+    def health(self) -> list[AccountHealth]:
+        """Each account's health as its port sees it, with the settings' approvals and
+        default flag, in the settings' order."""
+        found: list[AccountHealth] = []
+        for connection in self.connections:
+            for health in connection.port.health():
+                account = replace(
+                    health.account,
+                    required_approvals=connection.required_approvals,
+                    default=connection.default,
+                )
+                found.append(replace(health, account=account))
+        return found + list(self.unavailable)
 
     def default_account(self) -> Account:
         """The account flagged default, else the first: where a draft goes unless told."""

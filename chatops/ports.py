@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import Protocol
 
 from chatops.chat.cards import Card
+from chatops.domain.accounts import AccountHealth
 from chatops.domain.types import ChannelRef, MediaItem, Mention, MessageRef
 
 
@@ -76,6 +77,11 @@ class SocialPort(Protocol):
         ...
 
     async def close(self) -> None: ...
+
+    def health(self) -> Sequence[AccountHealth]:
+        """Whether each of its accounts can read and publish, and what is wrong if not,
+        naming settings, never their values (for `/social accounts` and `doctor`)."""
+        ...
 
     async def publish(self, request: PublishRequest) -> PublishedPost: ...
 

@@ -43,6 +43,7 @@ from chatops.listening.spikes import SpikeSettings
 from chatops.listening.subscriptions import Subscriptions
 from chatops.networks import Connection, Networks
 from chatops.ports import ChatPort, SocialPort
+from chatops.runtime.account_settings import unadapted
 from chatops.runtime.clock import Clock, SystemClock
 from chatops.runtime.health import HealthBoard
 from chatops.runtime.settings import Settings
@@ -201,7 +202,10 @@ def build_service(
     db = Database(settings.database_url)
     image_sources = settings.image_sources
     connections = _connections(settings, db=db, clock=clock, feed=feed)
-    networks = Networks(connections)
+    networks = Networks(
+        connections,
+        unavailable=() if settings.uses_sandbox else unadapted(settings.social_accounts),
+    )
     notifier = Notifier(
         {},
         zone=settings.zone,

@@ -3,7 +3,17 @@
 from __future__ import annotations
 
 from chatops.chat.interaction import Invocation, Reply
-from commands import admin, alerts, contacts, desk, drafting, listening, social, targets
+from commands import (
+    accounts,
+    admin,
+    alerts,
+    contacts,
+    desk,
+    drafting,
+    listening,
+    social,
+    targets,
+)
 from commands.registry import CommandContext, CommandRegistry, Verb
 
 
@@ -13,6 +23,7 @@ def build_registry() -> CommandRegistry:
         *drafting.VERBS,
         *social.VERBS,
         *targets.VERBS,
+        *accounts.VERBS,
         *admin.VERBS,
         *listening.VERBS,
         *contacts.VERBS,

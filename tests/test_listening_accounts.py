@@ -8,9 +8,11 @@ from datetime import timedelta
 
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
+from pydantic import SecretStr
 
 from adapters.chat.web.app import build_web_app
 from adapters.social.sandbox.feed import mention_from_json
+from adapters.social.x.config import XAccountConfig
 from adapters.social.x.limits import EndpointLimits
 from adapters.social.x.network import XNetwork
 from chatops.domain.types import Actor, ChannelRef, Draft, Mention, MentionAuthor
@@ -29,9 +31,8 @@ from chatops.networks import Connection
 from chatops.storage.mentions import MentionStore
 from tests.conftest import START
 from tests.fakes.x import FIRST_SNOWFLAKE, FakeX
-from tests.harness import make_settings
 from tests.slack_harness import AUTHOR, CHANNEL, TEAM, block_text, eventually
-from tests.test_x import on_x, x_settings
+from tests.test_x import on_x
 
 _ids = itertools.count(1)
 
@@ -202,15 +203,23 @@ async def x_with_two_accounts(converse, city: FakeX, water: FakeX):  # type: ign
     water.clock = chat.clock.now
     service = chat.service
     second = XNetwork(
-        make_settings(service.settings.database_url, **x_settings(water)),
+        XAccountConfig(
+            prefix="X_WATER",
+            handle="PortAlderWater",
+            bearer_token=SecretStr(water.bearer_token),
+            api_key=SecretStr(water.consumer_key),
+            api_secret=SecretStr(water.consumer_secret),
+            access_token=SecretStr(water.access_token),
+            access_token_secret=SecretStr(water.access_token_secret),
+            base_url=water.base_url,
+            timeout=2,
+        ),
         db=service.db,
         clock=chat.clock,
         backoff=0.01,
         limits=EndpointLimits(jitter=0),
     )
-    # Its identity as `start` would learn it from GET /2/users/me; both accounts share one
-    # database, where the single-account lookup would find the first account's row.
-    second.user_id, second.username = water.user_id, water.username
+    await second.start()
     service.networks.connections = (*service.networks.connections, Connection(second))
     service.pollers.clear()
     service.add_network_pollers()

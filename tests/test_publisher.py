@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from datetime import timedelta
 
 from adapters.social.sandbox.network import SandboxNetwork
+from chatops.domain.accounts import AccountHealth
 from chatops.domain.errors import PublishError
 from chatops.domain.types import DraftState
 from chatops.drafts.publisher import Publisher
@@ -32,6 +33,9 @@ class FlakyNetwork:
     @property
     def accounts(self) -> Sequence[str]:
         return self.inner.accounts
+
+    def health(self) -> Sequence[AccountHealth]:
+        return self.inner.health()
 
     async def publish(self, request: PublishRequest) -> PublishedPost:
         self.publish_calls += 1

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from chatops.domain.accounts import Account
+from chatops.runtime.account_settings import ADAPTED, unadapted
 from chatops.runtime.settings import Settings
 from chatops.storage.database import (
     Database,
@@ -63,19 +65,24 @@ async def _database(settings: Settings) -> list[Check]:
 
 
 def _network(settings: Settings) -> list[Check]:
+    """Which accounts are configured; each X account's keys are then tried by the X
+    adapter's own checks."""
     if settings.uses_sandbox:
-        why = "CHATOPS_SANDBOX=true" if settings.sandbox else "X_BEARER_TOKEN is not set"
+        why = "CHATOPS_SANDBOX=true" if settings.sandbox else "no X account is configured"
         return [(True, f"social network: sandbox ({why}); posts stay on this machine")]
-    publishing = {
-        "X_API_KEY": settings.x_api_key,
-        "X_API_SECRET": settings.x_api_secret,
-        "X_ACCESS_TOKEN": settings.x_access_token,
-        "X_ACCESS_TOKEN_SECRET": settings.x_access_token_secret,
-    }
-    missing = [name for name, value in publishing.items() if value is None]
-    if missing:
-        return [(False, f"X can read but not publish: set {', '.join(missing)}")]
-    return [(True, f"X configured at {settings.x_api_base_url}")]
+    results: list[Check] = [
+        (False, f"{health.account.label} account {_named(health.account)}: {health.problem}")
+        for health in unadapted(settings.social_accounts)
+    ]
+    accounts = [spec for spec in settings.social_accounts if spec.network in ADAPTED]
+    if accounts:
+        names = ", ".join(f"{spec.name} ({spec.credentials}_*)" for spec in accounts)
+        results.append((True, f"accounts configured: {names}"))
+    return results
+
+
+def _named(account: Account) -> str:
+    return f"@{account.handle}" if account.handle else "(no handle)"
 
 
 def _chat(settings: Settings) -> list[Check]:

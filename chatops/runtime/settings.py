@@ -14,7 +14,15 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import phonenumbers
 from pydantic import Field, SecretStr, ValidationInfo, field_validator
-from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from pydantic_settings import (
+    BaseSettings,
+    DotEnvSettingsSource,
+    EnvSettingsSource,
+    InitSettingsSource,
+    NoDecode,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+)
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
@@ -23,6 +31,14 @@ from chatops.drafts.image_sources import ImageSources
 from chatops.drafts.public_contacts import CONTACTS_EXAMPLE, parse_contact
 from chatops.listening.business_hours import BusinessHours
 from chatops.listening.scoring import ScoreWeights
+from chatops.runtime.account_settings import (
+    CREDENTIALS,
+    LEGACY_PREFIX,
+    AccountSpec,
+    NamedCredentials,
+    check_accounts,
+    parse_accounts,
+)
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///chatops.db"
 
@@ -141,6 +157,15 @@ class Settings(BaseSettings):
     )
     x_poll_seconds: float = Field(default=30.0, gt=0, validation_alias="X_POLL_SECONDS")
     x_timeout_seconds: float = Field(default=20.0, gt=0, validation_alias="X_TIMEOUT_SECONDS")
+    # The secrets CHATOPS_ACCOUNTS names (X_PD_BEARER_TOKEN, ...), collected by
+    # `NamedCredentials` from the environment or .env; tests may pass them here by name.
+    account_credentials: dict[str, SecretStr] = Field(
+        default_factory=dict, validation_alias="CHATOPS_ACCOUNT_CREDENTIALS"
+    )
+    # Last, so its validator sees the credentials (and the single-account X settings).
+    accounts: Annotated[tuple[AccountSpec, ...], NoDecode] = Field(
+        default=(), validation_alias="CHATOPS_ACCOUNTS"
+    )
 
     _split = field_validator(
         "admins",
@@ -155,6 +180,44 @@ class Settings(BaseSettings):
         "image_private_networks",
         mode="before",
     )(_split_commas)
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        """The usual sources, plus the variables CHATOPS_ACCOUNTS names, read from the
+        environment and .env as the others are (between them and the secrets files)."""
+        assert isinstance(init_settings, InitSettingsSource)
+        assert isinstance(env_settings, EnvSettingsSource)
+        assert isinstance(dotenv_settings, DotEnvSettingsSource)
+        named = NamedCredentials(
+            settings_cls,
+            init=init_settings.init_kwargs,
+            env=env_settings.env_vars,
+            dotenv=dotenv_settings.env_vars,
+            field="account_credentials",
+        )
+        return init_settings, env_settings, dotenv_settings, named, file_secret_settings
+
+    @field_validator("accounts", mode="before")
+    @classmethod
+    def _accounts_json(cls, value: object) -> object:
+        """Read the JSON here, so a mistake in it is named like any other bad setting."""
+        return parse_accounts(value)
+
+    @field_validator("accounts")
+    @classmethod
+    def _usable_accounts(
+        cls, value: tuple[AccountSpec, ...], info: ValidationInfo
+    ) -> tuple[AccountSpec, ...]:
+        named: dict[str, object] = dict(info.data.get("account_credentials") or {})
+        named.update(_legacy_credentials(info.data))
+        return check_accounts(value, named)
 
     @field_validator("timezone")
     @classmethod
@@ -252,13 +315,40 @@ class Settings(BaseSettings):
         return ZoneInfo(self.timezone)
 
     @property
+    def social_accounts(self) -> tuple[AccountSpec, ...]:
+        """Every account configured: the single-account X settings' first (when
+        X_BEARER_TOKEN is set and CHATOPS_ACCOUNTS does not list credentials "X"), so its
+        poll cursor stays the one it was, then CHATOPS_ACCOUNTS in its order. The single
+        one is the default unless another account is marked default."""
+        listed = self.accounts
+        # X_BEARER_TOKEN switches it on, as it always did.
+        if self.x_bearer_token is None or any(spec.credentials == LEGACY_PREFIX for spec in listed):
+            return listed
+        legacy = AccountSpec(
+            network="x",
+            credentials=LEGACY_PREFIX,
+            default=not any(spec.default for spec in listed),
+        )
+        return (legacy, *listed)
+
+    def credential(self, spec: AccountSpec, suffix: str) -> SecretStr | None:
+        """One of an account's credentials, by its suffix (`BEARER_TOKEN`)."""
+        name = spec.variable(suffix)
+        found = self.account_credentials.get(name)
+        if found is None and spec.credentials == LEGACY_PREFIX:
+            legacy = _legacy_credentials(dict(self)).get(name)
+            return legacy if isinstance(legacy, SecretStr) else None
+        return found
+
+    @property
     def x_configured(self) -> bool:
-        return self.x_bearer_token is not None
+        """Some X account is configured (by the single-account settings or CHATOPS_ACCOUNTS)."""
+        return any(spec.network == "x" for spec in self.social_accounts)
 
     @property
     def uses_sandbox(self) -> bool:
-        """The sandbox network is used unless X is configured and not overridden."""
-        return self.sandbox or not self.x_configured
+        """The sandbox networks are used unless an account is configured and not overridden."""
+        return self.sandbox or not self.social_accounts
 
     @property
     def teams_anonymous(self) -> bool:
@@ -292,14 +382,38 @@ class Settings(BaseSettings):
             value = getattr(self, name)
             if isinstance(value, SecretStr) and value.get_secret_value():
                 values.append(value.get_secret_value())
+        values += sorted(self._account_secret_values())
         values += sorted(_url_passwords(self.database_url))
         return values
+
+    def _account_secret_values(self) -> set[str]:
+        """The named credentials that are secrets (not a Mastodon account's base URL)."""
+        secret = {c.suffix for table in CREDENTIALS.values() for c in table if c.secret}
+        return {
+            value.get_secret_value()
+            for name, value in self.account_credentials.items()
+            if value.get_secret_value() and any(name.endswith("_" + s) for s in secret)
+        }
 
     def database_url_for_display(self) -> str:
         """The database URL with every password masked, for logs and `doctor`: the one after
         the user name and any given as a query parameter (`?password=`, `?sslpassword=`,
         which asyncpg and libpq accept too)."""
         return _masked_url(self.database_url)
+
+
+_LEGACY_FIELDS = {
+    "X_BEARER_TOKEN": "x_bearer_token",
+    "X_API_KEY": "x_api_key",
+    "X_API_SECRET": "x_api_secret",
+    "X_ACCESS_TOKEN": "x_access_token",
+    "X_ACCESS_TOKEN_SECRET": "x_access_token_secret",
+}
+
+
+def _legacy_credentials(values: dict[str, object]) -> dict[str, object]:
+    """The single-account X settings, by the names an account with credentials "X" has."""
+    return {name: values.get(field) for name, field in _LEGACY_FIELDS.items()}
 
 
 _PASSWORD_PARAMETERS = frozenset({"password", "sslpassword"})

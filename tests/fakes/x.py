@@ -11,6 +11,13 @@ against X, so a test failure means our code would fail in production too.
 OAuth 1.0a signatures are checked against the canonical ``https://api.twitter.com`` URL, as a
 transparent proxy in front of X would see them: tweepy signed that URL, not the fake's.
 
+Several accounts: the fake starts with one (the constructor's user and credentials) and
+``add_account`` adds more, each with its own bearer token and OAuth 1.0a keys, so a test can
+prove that each account's requests carry its own credentials: ``GET /2/users/me`` answers
+the user whose access token signed the request, ``POST /2/tweets`` posts as that user, and
+every request records which user (``XRequest.user_id``) and post (``posts(of=...)``,
+``posted_with``) it came from.
+
 The fake keeps a small tweet store (mentions and posts by other users via ``add_mention``, the
 account's own posts via ``POST /2/tweets``) so timelines, search, lookups, pagination and
 duplicate detection answer consistently. Every request is recorded in ``requests``, and tests
@@ -234,6 +241,8 @@ class XRequest:
     auth: str
     status: int = 0
     answer: Any = None  # the JSON body the fake answered with, when a route handled it
+    user_id: str | None = None  # the account whose OAuth 1.0a keys signed it (None: bearer)
+    credential: str | None = None  # the bearer token or access token it carried, if valid
 
 
 @dataclass
@@ -264,7 +273,20 @@ class _Tweet:
     quotes: int = 0
     impressions: int = 0
     mentions_account: bool = False
+    mentioned: str | None = None  # the account it mentions (user id); None: the first one
     media_ids: list[str] = field(default_factory=list)
+    posted_with: str | None = None  # the access token of the request that posted it
+
+
+@dataclass(frozen=True)
+class _Keys:
+    """One account's OAuth 1.0a credentials (its app's and its own)."""
+
+    user_id: str
+    consumer_key: str
+    consumer_secret: str
+    access_token: str
+    access_token_secret: str
 
 
 @dataclass
@@ -304,6 +326,8 @@ class _Call:
     json: Any | None
     form: dict[str, Any]
     auth: Auth
+    user_id: str | None = None  # the acting account, for OAuth 1.0a requests
+    access_token: str | None = None  # the access token that signed it
 
 
 class _XError(Exception):
@@ -381,6 +405,12 @@ class FakeX(FakeServer):
                 created_at=datetime(2011, 3, 14, 16, 0, tzinfo=UTC),
             )
         }
+        self._keys: dict[str, _Keys] = {
+            access_token: _Keys(
+                user_id, consumer_key, consumer_secret, access_token, access_token_secret
+            )
+        }
+        self._bearers: dict[str, str] = {bearer_token: user_id}
         self._tweets: dict[str, _Tweet] = {}
         self._snowflakes = itertools.count(first_id)
         self._user_ids = itertools.count(FIRST_USER_ID)
@@ -410,6 +440,48 @@ class FakeX(FakeServer):
             if r.method == method.upper() and r.path.startswith(path_prefix)
         ]
 
+    def add_account(
+        self,
+        username: str,
+        *,
+        bearer_token: str,
+        access_token: str,
+        access_token_secret: str,
+        consumer_key: str | None = None,
+        consumer_secret: str | None = None,
+        name: str | None = None,
+        user_id: str | None = None,
+    ) -> str:
+        """Another account of the agency, with its own keys (its own app's too, if given;
+        else the first account's app); returns its user id."""
+        new_id = user_id or str(next(self._user_ids))
+        self._users[new_id] = _User(
+            id=new_id,
+            username=username,
+            name=name or username,
+            verified=True,
+            verified_type="government",
+            followers=5_000,
+            following=50,
+            listed=20,
+            created_at=datetime(2014, 5, 2, 10, 0, tzinfo=UTC),
+        )
+        self._keys[access_token] = _Keys(
+            new_id,
+            consumer_key or self.consumer_key,
+            consumer_secret or self.consumer_secret,
+            access_token,
+            access_token_secret,
+        )
+        self._bearers[bearer_token] = new_id
+        return new_id
+
+    def user_id_of(self, username: str) -> str:
+        user = self._user_by_username(username)
+        if user is None:
+            raise KeyError(username)
+        return user.id
+
     def add_mention(
         self,
         text: str,
@@ -424,14 +496,15 @@ class FakeX(FakeServer):
         likes: int = 0,
         reposts: int = 0,
         mentions_account: bool = True,
+        to: str | None = None,
     ) -> str:
         """Add a tweet by another user and return its id.
 
         The author is created on first use and updated on later calls, so one resident can
         post several times. ``in_reply_to`` may name a tweet the fake does not know (e.g. one
         a test pretends predates it); the reply is then attributed to the account.
-        Only tweets with ``mentions_account`` appear in the account's mentions timeline;
-        every tweet is searchable.
+        Only tweets with ``mentions_account`` appear in the mentions timeline of the account
+        ``to`` names (the first account when None); every tweet is searchable.
         """
         user = self._user_by_username(author)
         if user is None:
@@ -462,12 +535,15 @@ class FakeX(FakeServer):
         tweet.likes = likes
         tweet.reposts = reposts
         tweet.mentions_account = mentions_account
+        tweet.mentioned = None if to is None else self.user_id_of(to)
         return tweet.id
 
-    def posts(self) -> list[dict[str, Any]]:
-        """The account's own posts, oldest first; ``created_at`` is an aware UTC datetime."""
+    def posts(self, of: str | None = None) -> list[dict[str, Any]]:
+        """The posts of the account ``of`` names (the first account when None), oldest first;
+        ``created_at`` is an aware UTC datetime, ``posted_with`` the access token used."""
+        author = self.user_id if of is None else self.user_id_of(of)
         own = sorted(
-            (t for t in self._tweets.values() if t.author_id == self.user_id),
+            (t for t in self._tweets.values() if t.author_id == author),
             key=lambda t: int(t.id),
         )
         return [
@@ -477,6 +553,7 @@ class FakeX(FakeServer):
                 "in_reply_to": t.in_reply_to,
                 "media_ids": list(t.media_ids),
                 "created_at": t.created_at,
+                "posted_with": t.posted_with,
             }
             for t in own
         ]
@@ -605,8 +682,10 @@ class FakeX(FakeServer):
             else:
                 await request.read()
 
-        auth = self._authenticate(request, signed_body)
+        auth, keys, credential = self._authenticate(request, signed_body)
         recorded = XRequest(request.method, path, query, json_body, form, auth)
+        recorded.credential = credential
+        recorded.user_id = keys.user_id if keys is not None else None
         self.requests.append(recorded)
 
         for slow in self._slow:
@@ -631,7 +710,16 @@ class FakeX(FakeServer):
         if limited:
             return _json(429, _problem(429), headers)
 
-        call = _Call(request, params, query, json_body, form, auth)
+        call = _Call(
+            request,
+            params,
+            query,
+            json_body,
+            form,
+            auth,
+            recorded.user_id,
+            keys.access_token if keys is not None else None,
+        )
         try:
             if body_error is not None:
                 raise body_error
@@ -656,19 +744,31 @@ class FakeX(FakeServer):
                 return route, match.groupdict()
         return None, {}
 
-    def _authenticate(self, request: web.Request, signed_body: str | None) -> Auth:
+    def _authenticate(
+        self, request: web.Request, signed_body: str | None
+    ) -> tuple[Auth, _Keys | None, str | None]:
+        """How the request authenticated, whose OAuth keys signed it, and the valid bearer
+        or access token it carried."""
         header = request.headers.get("Authorization", "")
         if not header.strip():
-            return "none"
+            return "none", None, None
         scheme, _, credential = header.partition(" ")
         if scheme.lower() == "bearer":
-            ok = hmac.compare_digest(credential.strip().encode(), self.bearer_token.encode())
-            return "bearer" if ok else "invalid"
+            token = credential.strip()
+            for bearer in self._bearers:
+                if hmac.compare_digest(token.encode(), bearer.encode()):
+                    return "bearer", None, bearer
+            return "invalid", None, None
         if scheme.lower() == "oauth":
-            return "oauth1" if self._oauth1_valid(request, header, signed_body) else "invalid"
-        return "invalid"
+            keys = self._oauth1_keys(request, header, signed_body)
+            if keys is None:
+                return "invalid", None, None
+            return "oauth1", keys, keys.access_token
+        return "invalid", None, None
 
-    def _oauth1_valid(self, request: web.Request, header: str, signed_body: str | None) -> bool:
+    def _oauth1_keys(
+        self, request: web.Request, header: str, signed_body: str | None
+    ) -> _Keys | None:
         """Verify an HMAC-SHA1 signature over the canonical X URL, with the raw query as sent.
 
         The raw path and query are used (not aiohttp's decoded view) because the signature
@@ -693,25 +793,25 @@ class FakeX(FakeServer):
                 request.method, base_uri, oauth_signature.normalize_parameters(params)
             )
         except ValueError:
-            return False
+            return None
         if oauth.get("oauth_signature_method") != "HMAC-SHA1":
-            return False
+            return None
         if oauth.get("oauth_version", "1.0") != "1.0":
-            return False
+            return None
         if not oauth.get("oauth_nonce") or not oauth.get("oauth_timestamp"):
-            return False
-        if oauth.get("oauth_consumer_key") != self.consumer_key:
-            return False
-        if oauth.get("oauth_token") != self.access_token:
-            return False
+            return None
+        keys = self._keys.get(oauth.get("oauth_token", ""))
+        if keys is None or oauth.get("oauth_consumer_key") != keys.consumer_key:
+            return None
         signer = OAuth1Client(
-            self.consumer_key,
-            client_secret=self.consumer_secret,
-            resource_owner_key=self.access_token,
-            resource_owner_secret=self.access_token_secret,
+            keys.consumer_key,
+            client_secret=keys.consumer_secret,
+            resource_owner_key=keys.access_token,
+            resource_owner_secret=keys.access_token_secret,
         )
         expected = oauth_signature.sign_hmac_sha1_with_client(base, signer)
-        return hmac.compare_digest(expected.encode(), oauth.get("oauth_signature", "").encode())
+        signed = oauth.get("oauth_signature", "").encode()
+        return keys if hmac.compare_digest(expected.encode(), signed) else None
 
     def _take_fault(self, path: str) -> _Fault | None:
         """Consume one scripted fault; the oldest matching script goes first."""
@@ -951,7 +1051,7 @@ class FakeX(FakeServer):
 
     async def _users_me(self, call: _Call) -> tuple[int, dict[str, Any]]:
         fields = _fields(call.query, "user.fields", USER_FIELDS)
-        return 200, {"data": self._render_user(self._users[self.user_id], fields)}
+        return 200, {"data": self._render_user(self._users[call.user_id or self.user_id], fields)}
 
     async def _user_by_username_route(self, call: _Call) -> tuple[int, dict[str, Any]]:
         username = call.params["username"]
@@ -970,11 +1070,11 @@ class FakeX(FakeServer):
 
     async def _mentions(self, call: _Call) -> tuple[int, dict[str, Any]]:
         user = self._known_user(call.params["id"])
-        candidates = (
-            [t for t in self._tweets.values() if t.mentions_account]
-            if user.id == self.user_id
-            else []
-        )
+        candidates = [
+            t
+            for t in self._tweets.values()
+            if t.mentions_account and (t.mentioned or self.user_id) == user.id
+        ]
         return 200, self._page(call, candidates, min_results=5, token_param="pagination_token")
 
     async def _user_tweets(self, call: _Call) -> tuple[int, dict[str, Any]]:
@@ -1067,20 +1167,20 @@ class FakeX(FakeServer):
                         "You attempted to reply to a Tweet that is deleted or not visible to you.",
                     ),
                 )
-        if text and any(
-            t.author_id == self.user_id and t.text == text for t in self._tweets.values()
-        ):
+        author = call.user_id or self.user_id
+        if text and any(t.author_id == author and t.text == text for t in self._tweets.values()):
             raise _XError(
                 403, _problem(403, "You are not allowed to create a Tweet with duplicate content.")
             )
         tweet = self._new_tweet(
             text,
-            author_id=self.user_id,
+            author_id=author,
             lang="en",
             in_reply_to=in_reply_to,
             created_at=None,
             media_ids=media_ids,
         )
+        tweet.posted_with = call.access_token
         if self._drops > 0:
             self._drops -= 1
             # Abort (RST, no FIN handshake) so the client sees the connection die mid-request;

@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from adapters.social.sandbox.feed import CITY_ACCOUNTS
 from adapters.social.sandbox.limits import Refusal, refusal_for, refuse_nothing
 from adapters.social.sandbox.sites import SANDBOX_X, SITES, SandboxSite
+from chatops.domain.accounts import Account, AccountHealth
 from chatops.domain.errors import PublishError
 from chatops.domain.types import Mention
 from chatops.networks import Connection
@@ -60,6 +61,17 @@ class SandboxNetwork:
 
     async def close(self) -> None:
         """Nothing to disconnect."""
+
+    def health(self) -> Sequence[AccountHealth]:
+        """Always able: the sandbox needs no credential."""
+        return [
+            AccountHealth(
+                Account(network=self.network, handle=h, kind=self.kind, label=self.label),
+                can_read=True,
+                can_publish=True,
+            )
+            for h in self.accounts
+        ]
 
     async def publish(self, request: PublishRequest) -> PublishedPost:
         existing = await self.find_published(request)

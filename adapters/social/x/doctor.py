@@ -1,4 +1,4 @@
-"""`chatops doctor` for X: which credential works, which one does not."""
+"""`chatops doctor` for X: for each account, which credential works, which one does not."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import aiohttp
 from tweepy.asynchronous import AsyncClient
 from tweepy.errors import HTTPException
 
-from adapters.social.x.network import BEARER, USER_CONTEXT
+from adapters.social.x.config import XAccountConfig
 from adapters.social.x.session import RootedSession
 from chatops.runtime.settings import Settings
 
@@ -14,18 +14,25 @@ Check = tuple[bool, str]
 
 
 async def check_x(settings: Settings) -> list[Check]:
-    session = RootedSession(settings.x_api_base_url, timeout=settings.x_timeout_seconds)
+    """Each X account's keys against GET /2/users/me and its bearer token with a read."""
     results: list[Check] = []
-    handle = None
+    for spec in settings.social_accounts:
+        if spec.network == "x":
+            results += await check_account(XAccountConfig.from_settings(settings, spec))
+    return results
+
+
+async def check_account(config: XAccountConfig) -> list[Check]:
+    # The single-account settings' lines read as they always did ("X: ...").
+    name = "X" if config.handle is None else f"X @{config.handle}"
+    session = RootedSession(config.base_url, timeout=config.timeout)
+    results: list[Check] = []
+    handle = config.handle
     try:
-        secrets = (
-            settings.x_api_key,
-            settings.x_api_secret,
-            settings.x_access_token,
-            settings.x_access_token_secret,
-        )
-        if all(secrets):
-            key, secret, token, token_secret = (s.get_secret_value() for s in secrets if s)
+        if not config.missing_user_context:
+            key, secret, token, token_secret = (
+                s.get_secret_value() for s in config.user_secrets if s
+            )
             writer = AsyncClient(
                 consumer_key=key,
                 consumer_secret=secret,
@@ -36,30 +43,47 @@ async def check_x(settings: Settings) -> list[Check]:
             writer.session = session
             try:
                 me = (await (await writer.get_me()).json())["data"]
-                handle = me["username"]
-                results.append(
-                    (True, f"X: {USER_CONTEXT} work: posting as @{handle} (id {me['id']})")
-                )
+                results.append(_identity(name, config, me))
+                handle = handle or me["username"]
             except HTTPException as error:
-                results.append((False, f"X: {USER_CONTEXT} were refused ({_status(error)})"))
-        if settings.x_bearer_token is not None:
+                results.append(
+                    (False, f"{name}: {config.user_context} were refused ({_status(error)})")
+                )
+        else:
+            missing = ", ".join(config.missing_user_context)
+            results.append((False, f"{name}: cannot publish: {missing} not set"))
+        if config.bearer_token is not None:
             reader = AsyncClient(
-                bearer_token=settings.x_bearer_token.get_secret_value(),
+                bearer_token=config.bearer_token.get_secret_value(),
                 return_type=aiohttp.ClientResponse,
             )
             reader.session = session
             try:
                 await reader.get_user(username=handle or "X")
-                results.append((True, f"X: {BEARER} works for reading"))
+                results.append((True, f"{name}: {config.bearer_name} works for reading"))
             except HTTPException as error:
-                results.append((False, f"X: {BEARER} was refused ({_status(error)})"))
+                results.append(
+                    (False, f"{name}: {config.bearer_name} was refused ({_status(error)})")
+                )
+        else:
+            results.append((False, f"{name}: cannot read: {config.bearer_name} not set"))
     except (aiohttp.ClientError, TimeoutError) as error:
-        results.append(
-            (False, f"X: cannot reach {settings.x_api_base_url} ({type(error).__name__})")
-        )
+        results.append((False, f"{name}: cannot reach {config.base_url} ({type(error).__name__})"))
     finally:
         await session.close()
     return results
+
+
+def _identity(name: str, config: XAccountConfig, me: dict[str, str]) -> Check:
+    """The keys work; but are they this account's?"""
+    username = me["username"]
+    if config.handle is not None and username.lower() != config.handle.lower():
+        return (
+            False,
+            f"{name}: {config.user_context} are the keys of @{username}, not of "
+            f"@{config.handle}: set the keys of @{config.handle}",
+        )
+    return (True, f"{name}: {config.user_context} work: posting as @{username} (id {me['id']})")
 
 
 def _status(error: HTTPException) -> str:
