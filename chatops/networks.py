@@ -68,15 +68,18 @@ class Networks:
         return next(((a,) for a in found if a.network == home), found[:1])
 
     def health(self) -> list[AccountHealth]:
-        """Each account's health as its port sees it, with the settings' approvals and
-        default flag, in the settings' order."""
+        """Each account's health as its port sees it, with the settings' approvals, in the
+        settings' order; the account drafts go to unless told (flagged or first) is marked
+        default."""
+        accounts = self.accounts()
+        home = next((a for a in accounts if a.default), accounts[0] if accounts else None)
         found: list[AccountHealth] = []
         for connection in self.connections:
             for health in connection.port.health():
                 account = replace(
                     health.account,
                     required_approvals=connection.required_approvals,
-                    default=connection.default,
+                    default=home is not None and health.account.key == home.key,
                 )
                 found.append(replace(health, account=account))
         return found + list(self.unavailable)

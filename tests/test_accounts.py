@@ -170,6 +170,8 @@ async def test_social_accounts_in_the_sandbox(converse) -> None:
         [line] = [line for line in said.splitlines() if f"--to {account.key}" in line]
         assert f"@{account.handle}" in line
         assert "can read" in line and "can publish" in line and "cannot" not in line
+        # Where drafts go unless told: the first account, nothing being flagged.
+        assert ("· default ·" in line) is (account == accounts[0])
     assert "/social accounts" in await chat.say("/social help")
 
 
