@@ -24,6 +24,7 @@ import pytest
 from sqlalchemy import select
 
 from adapters.social.sandbox.network import SandboxNetwork
+from adapters.social.sandbox.sites import SANDBOX_BLUESKY, SANDBOX_MASTODON
 from chatops.domain.errors import ChatOpsError
 from chatops.domain.types import Actor, ChannelRef, DraftState, Via
 from chatops.drafts.publisher import Publisher, PublishHooks
@@ -42,7 +43,7 @@ from tests.private_postgres import PrivatePostgres, PrivatePostgresUnavailable, 
 
 TRIALS = int(os.environ.get("CHATOPS_FAULT_TRIALS", "300"))
 CROSS_POST_TRIALS = max(3, TRIALS // 3)
-SANDBOX_NETWORKS = ("sbx-mastodon", "sbx-bluesky")
+SANDBOX_NETWORKS = ("sandbox-mastodon", "sandbox-bluesky")
 DB_RESTARTS = 2
 ALICE = Actor("slack", "UALICE", "alice", "C1", "T1")
 BOB = Actor("slack", "UBOB", "bob", "C1", "T1")
@@ -298,11 +299,10 @@ async def cross_rig(rig) -> tuple[Service, FakeX, ManualClock]:  # type: ignore[
     service, fake, clock = rig
     (x_port,) = service.networks.ports
     ports = [x_port]
-    for name in SANDBOX_NETWORKS:
-        sandbox = SandboxNetwork(db=service.db, clock=clock, accounts=tuple(x_port.accounts))
-        sandbox.network = name
-        sandbox.kind = "sandbox"  # `x` in a `--to` names the X account only
-        ports.append(sandbox)
+    for site in (SANDBOX_MASTODON, SANDBOX_BLUESKY):
+        ports.append(
+            SandboxNetwork(db=service.db, clock=clock, accounts=tuple(x_port.accounts), site=site)
+        )
     networks = Networks([Connection(port) for port in ports])
     service.networks = networks
     service.publisher.networks = networks
@@ -437,7 +437,8 @@ async def _check_targets(service: Service, fake: FakeX, expected: dict[int, bool
             if target.network == "x":
                 assert target.published_id == on_x[0]["id"]
             else:
-                assert target.published_id in {f"sbp-{p.id}" for p in on_sandbox}
-        assert len({t.published_id for t in draft.targets}) == len(draft.targets)
+                mine = [p for p in on_sandbox if p.network == target.network]
+                assert len(mine) == 1, (draft_id, target.key, len(mine))
+        assert len({t.published_url for t in draft.targets}) == len(draft.targets)
         assert actions.count("approved") == 1, actions
         assert actions.count("published") == len(draft.targets), actions
