@@ -4,8 +4,9 @@ own text and own findings, and channels with default targets."""
 from __future__ import annotations
 
 from chatops.domain.accounts import TargetState
-from chatops.domain.types import DraftState
+from chatops.domain.types import ChannelRef, DraftState
 from chatops.storage.audit import AuditLog
+from chatops.storage.targets import ChannelTargets
 from tests.harness import unwrapped
 
 CITY = "sandbox:@PortAlderCity"
@@ -151,3 +152,18 @@ async def test_an_override_accepts_the_warning_on_every_target_that_has_it(conve
     assert "accepted the near_limit warning" in said
     near = [f for f in (await chat.service.core.workflow.get(1)).findings if f.code == "near_limit"]
     assert all(f.override == "alice: Checked the count by hand" for f in near) and len(near) == 2
+
+
+async def test_a_default_naming_an_account_no_longer_connected_is_said_plainly(converse) -> None:
+    """An account removed from the settings after a channel chose it: /post says so and
+    drafts nothing, rather than publish elsewhere."""
+    chat = await converse(user="alice")
+    channel = ChannelRef("console", "console")  # the console's one channel
+    async with chat.service.db.transaction() as session:
+        await ChannelTargets(session).set(
+            channel, "x:@PortAlderRetired", now=chat.service.clock.now()
+        )
+    said = await chat.say("/post Hello")
+    assert "default targets (x:@PortAlderRetired) no longer match an account" in said
+    assert "/social targets set TARGETS" in said
+    assert await chat.service.core.workflow.queue() == []

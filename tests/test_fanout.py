@@ -8,11 +8,13 @@ from collections import Counter
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import select
 
 from adapters.social.sandbox.network import SandboxNetwork
+from chatops.chat.cards import draft_card
 from chatops.domain.accounts import TargetState
 from chatops.domain.errors import PublishError
 from chatops.domain.types import Actor, ChannelRef, DraftState, Via
@@ -150,6 +152,9 @@ async def test_a_refused_target_fails_alone_and_is_retried_alone(rig: Rig) -> No
     assert "refused" in (draft.target(f"sbx-b:@{HANDLE}").error or "")  # type: ignore[union-attr]
     assert [t.network for t in draft.published_targets] == ["sbx-a", "sbx-c"]
     assert "partly published" in draft.summary
+    card = draft_card(draft, zone=ZoneInfo("UTC"), labels=service.core.label)
+    state = next(f.value for f in card.fields if f.label == "State")
+    assert state == f"Partly published (failed: sbx-b:@{HANDLE})"  # the handle as spelled
 
     outcome = await service.core.workflow.retry(BOB, draft_id, f"sbx-b:@{HANDLE}")
     assert outcome.changed

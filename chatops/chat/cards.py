@@ -142,8 +142,8 @@ def draft_card(draft: Draft, *, zone: ZoneInfo, labels: NetworkLabels) -> Card:
 
 def _state(draft: Draft) -> str:
     if draft.partly_published:
-        failed = ", ".join(t.key for t in draft.failed_targets)
-        return f"Partly published (failed: {failed})"
+        summary = draft.summary
+        return summary[:1].upper() + summary[1:]
     return STATE_LABELS[draft.state]
 
 

@@ -398,8 +398,7 @@ def _outcome(draft: Draft) -> str:
     if draft.state is DraftState.PUBLISHED:
         return f" Draft {draft.id} is published on all {len(draft.targets)} targets."
     if draft.partly_published:
-        failed = ", ".join(t.key for t in draft.failed_targets)
-        return f" Draft {draft.id} is partly published; failed: {failed}."
+        return f" Draft {draft.id} is {draft.summary}."
     return ""
 
 
