@@ -167,3 +167,15 @@ async def test_a_default_naming_an_account_no_longer_connected_is_said_plainly(c
     assert "default targets (x:@PortAlderRetired) no longer match an account" in said
     assert "/social targets set TARGETS" in said
     assert await chat.service.core.workflow.queue() == []
+
+
+async def test_only_an_author_or_an_approver_gives_a_target_its_own_text(converse) -> None:
+    chat = await converse(user="alice", approvers=("carol",))
+    await chat.say(f"/post --to {CITY},{WATER} {NOTICE}")
+    said = await chat.say("/as bob", f"/social variant 1 {WATER} Bob's words.")
+    assert "Only the author of draft 1 or an approver can edit it" in said
+    assert (await chat.service.core.workflow.get(1)).target(WATER).variant is None  # type: ignore[union-attr]
+    said = await chat.say("/as carol", f"/social variant 1 {WATER} Carol's words.")
+    assert f"gave {WATER} its own text" in said
+    said = await chat.say("/social approve 1")
+    assert "You changed draft 1, so you cannot approve it yourself" in said

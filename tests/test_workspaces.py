@@ -182,6 +182,10 @@ async def test_bs_approver_cannot_decide_as_draft_on_any_path(workspaces) -> Non
     assert NO_DRAFT in await ask(ws.b, "/social", "edit 1 Rewritten by B", B_APPROVER)
     assert NO_DRAFT in await ask(ws.b, "/social", "cancel 1", B_APPROVER)
     assert NO_DRAFT in await ask(ws.b, "/social", "override 1 unapproved_link Fine", ADMIN)
+    assert NO_DRAFT in await ask(
+        ws.b, "/social", "variant 1 sandbox:@PortAlderCity Rewritten by B", B_APPROVER
+    )
+    assert NO_DRAFT in await ask(ws.b, "/social", "retry 1 sandbox:@PortAlderCity", B_APPROVER)
 
     for action in ("draft_approve", "draft_cancel", "draft_retry", "draft_reject", "draft_edit"):
         before = len(ws.b.responses())
