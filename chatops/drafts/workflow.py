@@ -343,12 +343,8 @@ class DraftWorkflow:
                 )
             had_approvals = len(draft.approvals)
             resubmitted = draft.state is DraftState.REJECTED
-            self._move(row, new_state)
             row.text = text
-            row.revision += 1
-            row.authors = authors_with(draft, actor)
-            row.findings = findings_to_json(findings)
-            await OutboxStore(session).cancel(draft_id, now=self.clock.now())
+            await self._revise(session, row, draft, actor, new_state, findings)
             await self._audit(
                 session,
                 actor,
@@ -392,12 +388,8 @@ class DraftWorkflow:
                 )
             had_approvals = len(draft.approvals)
             resubmitted = draft.state is DraftState.REJECTED
-            self._move(row, new_state)
             row.media = media_to_json(media)
-            row.revision += 1
-            row.authors = authors_with(draft, actor)
-            row.findings = findings_to_json(findings)
-            await OutboxStore(session).cancel(draft_id, now=self.clock.now())
+            await self._revise(session, row, draft, actor, new_state, findings)
             await self._audit(
                 session,
                 actor,
@@ -517,15 +509,11 @@ class DraftWorkflow:
                 )
             had_approvals = len(draft.approvals)
             resubmitted = draft.state is DraftState.REJECTED
-            self._move(row, new_state)
             for target_row in await store.target_rows(draft_id):
                 if target_row.id == chosen.id:
                     target_row.variant = text
                     target_row.updated_at = self.clock.now()
-            row.revision += 1
-            row.authors = authors_with(draft, actor)
-            row.findings = findings_to_json(findings)
-            await OutboxStore(session).cancel(draft_id, now=self.clock.now())
+            await self._revise(session, row, draft, actor, new_state, findings)
             await self._audit(
                 session,
                 actor,
@@ -707,6 +695,24 @@ class DraftWorkflow:
                 checked[(own, kind)] = (*media_findings(media, kind), *result.findings)
             per_target.append((key, checked[(own, kind)]))
         return _per_target(per_target)
+
+    async def _revise(
+        self,
+        session: AsyncSession,
+        row: DraftRow,
+        draft: Draft,
+        actor: Actor,
+        state: DraftState,
+        findings: tuple[Finding, ...],
+    ) -> None:
+        """A change of content (text, an image's description, a target's own text): a new
+        revision, so approvals of the old one no longer count and what was queued for it
+        is cancelled; `actor` becomes one of its authors; its findings are the new ones."""
+        self._move(row, state)
+        row.revision += 1
+        row.authors = authors_with(draft, actor)
+        row.findings = findings_to_json(findings)
+        await OutboxStore(session).cancel(draft.id, now=self.clock.now())
 
     def _move(self, row: DraftRow, state: DraftState) -> None:
         row.state = state.value
