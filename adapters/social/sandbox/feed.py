@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Iterable, Iterator
 from datetime import datetime
 from importlib import resources
@@ -12,8 +11,8 @@ from typing import Any
 
 from adapters.social.sandbox.sites import NETWORK, post_url
 from chatops.domain.types import Mention, MentionAuthor
+from chatops.listening.pollers import addressed_account
 
-_HANDLE = re.compile(r"(?<![\w@])@(\w{1,30})")
 CITY_ACCOUNTS = (
     "PortAlderCity",
     "PortAlderWater",
@@ -49,17 +48,10 @@ def mention_from_json(data: dict[str, Any], *, network: str = NETWORK) -> Mentio
         refers_to=data.get("refers_to"),
         in_reply_to=data.get("refers_to") if data.get("kind") == "reply" else None,
         metrics={k: int(v) for k, v in dict(data.get("metrics") or {}).items()},
-        account=str(data.get("account") or _named_account(text)).removeprefix("@"),
+        account=str(data.get("account") or addressed_account(text, CITY_ACCOUNTS)).removeprefix(
+            "@"
+        ),
     )
-
-
-def _named_account(text: str) -> str:
-    """The first of CITY_ACCOUNTS the text names as `@Handle` (any case), as spelled there."""
-    spelled = {handle.lower(): handle for handle in CITY_ACCOUNTS}
-    for handle in _HANDLE.findall(text):
-        if handle.lower() in spelled:
-            return spelled[handle.lower()]
-    return ""
 
 
 def read_feed(lines: Iterable[str]) -> Iterator[Mention]:
